@@ -1,0 +1,44 @@
+# One entry point for people and CI: `make brief`, `make test`, `make lint`, `make bench`.
+PYTHON ?= python3.11
+VENV   := .venv
+BIN    := $(VENV)/bin
+# Debian packages the papers and the tests need: fonts for Word-compatible metrics,
+# LibreOffice to open .docx files as a real client would, poppler for PNG previews.
+APT_PACKAGES := libpango-1.0-0 libpangoft2-1.0-0 fonts-liberation2 fonts-crosextra-carlito \
+                libreoffice-writer-nogui poppler-utils
+
+.PHONY: brief test lint bench deps venv clean
+
+brief: venv
+	$(BIN)/briefgen build briefs/uk-japan-2026.yaml --out out
+
+test: deps venv
+	$(BIN)/pytest
+
+lint: venv
+	$(BIN)/ruff check src tests tools
+	$(BIN)/ruff format --check src tests tools
+	$(BIN)/mypy
+
+bench: venv
+	$(BIN)/python tools/bench.py
+
+# Install missing Debian packages (needs root, as on CI); skip quietly when all are present.
+deps:
+	@missing=$$(for p in $(APT_PACKAGES); do dpkg -s $$p >/dev/null 2>&1 || echo $$p; done); \
+	if [ -n "$$missing" ]; then \
+	  echo "installing:$$missing"; \
+	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends $$missing >/dev/null; \
+	fi
+
+venv: $(BIN)/briefgen
+
+$(BIN)/briefgen: pyproject.toml
+	command -v $(PYTHON) >/dev/null || { echo "error: $(PYTHON) not found"; exit 1; }
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install -q --upgrade pip
+	$(BIN)/pip install -q -e '.[dev]'
+	touch $@
+
+clean:
+	rm -rf out $(VENV) .pytest_cache .mypy_cache .ruff_cache

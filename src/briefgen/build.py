@@ -1,0 +1,334 @@
+"""Build papers: load, verify, select, fit, render, then write every file atomically."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import tempfile
+import time
+from collections import Counter
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from briefgen import __version__
+from briefgen.anchoring import Grade, QuoteCheck, anchor_summary
+from briefgen.brief import Brief, items_of
+from briefgen.errors import BuildError, EvidenceError, FitError, QualityError
+from briefgen.layouts import Layout, layouts_dir, load_layout
+from briefgen.loading import load_summary
+from briefgen.model import Audience, Edition, Format, Length, Summary
+from briefgen.quality import Quality, assess_quality
+from briefgen.selection import Evidence, Trims, select_content, words
+
+ONE_PAGE_WORDS = 400
+
+
+@dataclass
+class Paper:
+    """One built paper: the brief, its rendered files (in memory) and its report."""
+
+    edition: Edition
+    brief: Brief
+    trims: Trims = field(default_factory=Trims)  # what the one-page fit cut
+    files: dict[str, bytes] = field(default_factory=dict)  # file name → content
+    report: dict[str, Any] = field(default_factory=dict)
+
+
+@dataclass
+class Inputs:
+    """A loaded, verified summary and where it lives."""
+
+    path: Path
+    root: Path
+    summary: Summary
+    checks: list[QuoteCheck]
+    evidence: Evidence
+
+
+def project_root(summary_path: Path) -> Path:
+    """Return the folder source files are relative to: the summary's folder's parent (briefs/..)."""
+    return summary_path.resolve().parent.parent
+
+
+def default_templates() -> Path:
+    """Return the templates folder: $BRIEFGEN_TEMPLATES, or the one beside src/."""
+    from briefgen.render import templates_dir
+
+    return templates_dir()
+
+
+def verify_inputs(path: Path, *, root: Path | None = None) -> Inputs:
+    """Load a summary and anchor every quote; a missing priority-1 quote is an error."""
+    summary = load_summary(path)
+    root = root or project_root(path)
+    checks = anchor_summary(summary, root)
+    grades: dict[tuple[str, int], str] = {}
+    for check in checks:
+        if check.where.startswith("claims["):
+            index = int(check.where.rsplit("[", 1)[1].rstrip("]"))
+            grades[(check.claim_id, index)] = check.anchor.grade.value
+    lost = set()
+    for claim in summary.claims:
+        if claim.evidence and all(grades.get((claim.id, i)) == Grade.MISSING.value for i in range(len(claim.evidence))):
+            lost.add(claim.id)
+    return Inputs(path=path, root=root, summary=summary, checks=checks, evidence=Evidence(grades=grades, lost=frozenset(lost)))
+
+
+def editions_to_build(
+    summary: Summary,
+    *,
+    names: Iterable[str] = (),
+    length: Length | None = None,
+    audience: Audience | None = None,
+    formats: Iterable[Format] = (),
+) -> list[Edition]:
+    """Pick the editions to build: named ones, one on demand, or every edition the summary names."""
+    wanted_formats = list(formats)
+    chosen: list[Edition] = []
+    names = list(names)
+    if length or audience:
+        lengths = [length] if length else list(Length)
+        audiences = [audience] if audience else list(Audience)
+        chosen = [Edition(name=f"{ln.value}-{au.value}", length=ln, audience=au) for ln in lengths for au in audiences]
+    elif names:
+        known = {e.name: e for e in summary.editions}
+        unknown = [n for n in names if n not in known]
+        if unknown:
+            raise BuildError(f"unknown edition {unknown[0]!r}; known: {', '.join(sorted(known))}")
+        chosen = [known[n] for n in names]
+    else:
+        chosen = list(summary.editions)
+        if not chosen:
+            raise BuildError(f"{summary.id}: the summary names no editions; pass --length and --audience")
+    if wanted_formats:
+        chosen = [e.model_copy(update={"formats": wanted_formats}) for e in chosen]
+    return chosen
+
+
+def _next_trim(brief: Brief, summary: Summary, trims: Trims) -> Trims | None:
+    """Return the next, smallest cut: shorten a long claim, else drop the lowest-priority claim."""
+    order = {c.id: i for i, c in enumerate(summary.claims)}
+    shown = [summary.claim(i) for i in brief.included if i not in trims.drop]
+    # Lowest priority first, later in the summary first.
+    by_cost = sorted(shown, key=lambda c: (-c.priority, -order[c.id]))
+    for claim in by_cost:
+        if claim.priority > 1 and claim.id not in trims.shorten and claim.full != claim.short and claim.id not in brief.shortened:
+            return Trims(shorten=trims.shorten | {claim.id}, drop=trims.drop)
+    for claim in by_cost:
+        if claim.priority > 1:
+            return Trims(shorten=trims.shorten, drop=trims.drop | {claim.id})
+    for claim in by_cost:
+        if claim.id not in trims.shorten and claim.full != claim.short and claim.id not in brief.shortened:
+            return Trims(shorten=trims.shorten | {claim.id}, drop=trims.drop)
+    return None
+
+
+def body_words(brief: Brief) -> int:
+    """Count the words of a paper's body: every item's label and text."""
+    return sum(words(i.text) + words(i.label or "") for i in items_of(brief))
+
+
+class Builder:
+    """Build papers for one summary; keeps loaded inputs so a long-lived process stays warm."""
+
+    def __init__(self, inputs: Inputs, *, templates: Path | None = None, allow_warnings: bool = False) -> None:
+        self.inputs = inputs
+        self.templates = templates or default_templates()
+        self.allow_warnings = allow_warnings
+
+    def layout(self, name: str) -> Layout:
+        """Load a layout from this builder's templates."""
+        return load_layout(self.templates, name)
+
+    def select(self, edition: Edition, trims: Trims | None = None) -> Brief:
+        """Select one edition's content (no page fitting)."""
+        name = f"{edition.length.value}-{edition.audience.value}"
+        layout = self.layout(name)
+        files = [f"layouts/{name}.yaml", *(f"layouts/{s.embed}.yaml" for s in layout.sections if s.embed)]
+        return select_content(
+            self.inputs.summary,
+            layout,
+            evidence=self.inputs.evidence,
+            trims=trims,
+            load=self.layout,
+            layout_files=tuple(files),
+        )
+
+    def fit(self, edition: Edition, timings: dict[str, float]) -> tuple[Brief, int, Any, Trims]:
+        """Select content, and for a one-page paper cut it until it fits one A4 page and 400 words.
+
+        Returns the brief, the rounds taken and, for one-page papers, the rendered PDF document
+        (so the build does not lay it out twice).
+        """
+        from briefgen.render.html import render_html
+
+        trims = Trims()
+        rounds = 0
+        while True:
+            rounds += 1
+            started = time.perf_counter()
+            brief = self.select(edition, trims)
+            timings["select"] = timings.get("select", 0.0) + time.perf_counter() - started
+            if edition.length is not Length.ONE_PAGE:
+                return brief, rounds, None, trims
+            html = render_html(brief)
+            started = time.perf_counter()
+            from briefgen.render.pdf import render_document
+
+            document = render_document(html)
+            pages = len(document.pages)
+            timings["fit_render"] = timings.get("fit_render", 0.0) + time.perf_counter() - started
+            if pages <= 1 and body_words(brief) <= ONE_PAGE_WORDS:
+                return brief, rounds, document, trims
+            nxt = _next_trim(brief, self.inputs.summary, trims)
+            if nxt is None:
+                p1 = [c.id for c in self.inputs.summary.claims if c.priority == 1 and c.id in brief.included]
+                raise FitError(
+                    f"{edition.name}: the priority-1 claims do not fit one page ({pages} pages, "
+                    f"{body_words(brief)} words): {', '.join(p1)}"
+                )
+            trims = nxt
+
+    def build(self, edition: Edition, *, trims: Trims | None = None) -> Paper:
+        """Build one paper in memory: fitted brief, rendered files and report.
+
+        `trims` is a one-page fit found earlier for the same inputs: it spares a DOCX-only build
+        from laying out the PDF (and from importing WeasyPrint) just to count pages.
+        """
+        lost = [
+            c.id
+            for c in self.inputs.summary.claims
+            if c.priority == 1 and edition.audience in c.audiences and c.id in self.inputs.evidence.lost
+        ]
+        if lost:
+            raise EvidenceError(
+                f"{edition.name}: priority-1 claims lost their evidence and need an analyst: {', '.join(lost)}", lost
+            )
+        timings: dict[str, float] = {}
+        started = time.perf_counter()
+        if trims is not None:
+            brief, rounds, document = self.select(edition, trims), 0, None
+        else:
+            brief, rounds, document, trims = self.fit(edition, timings)
+        paper = Paper(edition=edition, brief=brief, trims=trims)
+        pages = -1
+        quality = assess_quality(brief, self.inputs.summary, body_words=body_words(brief))
+        if quality.failures and not self.allow_warnings:
+            raise QualityError(f"{edition.name}: " + "; ".join(quality.failures) + " (use --allow-warnings to build anyway)")
+        stem = brief.name
+        html_text: str | None = None
+        if Format.HTML in edition.formats or Format.PDF in edition.formats:
+            from briefgen.render.html import render_html
+
+            t = time.perf_counter()
+            html_text = render_html(brief)
+            timings["html"] = time.perf_counter() - t
+        if Format.PDF in edition.formats:
+            from briefgen.render.pdf import render_document, write_pdf
+
+            t = time.perf_counter()
+            if document is None:
+                assert html_text is not None
+                document = render_document(html_text)
+            pages = len(document.pages)
+            paper.files[f"{stem}.pdf"] = write_pdf(document)
+            timings["pdf"] = time.perf_counter() - t
+        if Format.DOCX in edition.formats:
+            from briefgen.render.docx import write_docx
+
+            t = time.perf_counter()
+            paper.files[f"{stem}.docx"] = write_docx(brief)
+            timings["docx"] = time.perf_counter() - t
+        if Format.HTML in edition.formats:
+            from briefgen.render.html import render_html
+
+            paper.files[f"{stem}.html"] = render_html(brief, media="screen").encode("utf-8")
+        timings["total"] = time.perf_counter() - started
+        paper.report = self.report(paper, quality, rounds=rounds, pages=pages, timings=timings)
+        paper.files[f"{stem}.report.json"] = (json.dumps(paper.report, indent=2, ensure_ascii=False) + "\n").encode()
+        return paper
+
+    def report(self, paper: Paper, quality: Quality, *, rounds: int, pages: int, timings: dict[str, float]) -> dict[str, Any]:
+        """Describe a built paper for people and tools."""
+        brief = paper.brief
+        grades = Counter(c.grade for item in items_of(brief) for c in item.citations)
+        cited = sorted({c.source_id for item in items_of(brief) for c in item.citations})
+        return {
+            "summary": brief.summary_id,
+            "edition": brief.edition,
+            "length": brief.length,
+            "audience": brief.audience,
+            "formats": [f.value for f in paper.edition.formats],
+            "marking": brief.marking,
+            "pages": pages if pages >= 0 else None,
+            "words": body_words(brief),
+            "claims_included": list(brief.included),
+            "claims_shortened": list(brief.shortened),
+            "claims_dropped": [{"claim": d.claim_id, "priority": d.priority, "why": d.reason} for d in brief.dropped],
+            "fit_rounds": rounds,
+            "readability": quality.to_dict(),
+            "citations": sum(grades.values()),
+            "anchor_grades": dict(sorted(grades.items())),
+            "sources_cited": cited,
+            "layouts": list(brief.layout_files),
+            "briefgen": __version__,
+            "timings_s": {k: round(v, 3) for k, v in sorted(timings.items())},
+        }
+
+
+def write_atomic(path: Path, data: bytes) -> None:
+    """Write a file so readers see the old content or the new, never a torn one."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    try:
+        with os.fdopen(fd, "wb") as handle:
+            handle.write(data)
+            handle.flush()
+            os.fsync(handle.fileno())
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+
+
+def write_paper(paper: Paper, out_dir: Path) -> list[Path]:
+    """Write a paper's files into OUT/<summary id>/; the report goes last, as the commit mark."""
+    folder = out_dir / paper.brief.summary_id
+    written = []
+    names = sorted(paper.files, key=lambda n: n.endswith(".report.json"))
+    for name in names:
+        target = folder / name
+        write_atomic(target, paper.files[name])
+        written.append(target)
+    return written
+
+
+def fingerprint(data: bytes) -> str:
+    """Return a short, stable fingerprint of some bytes."""
+    return hashlib.sha256(data).hexdigest()[:16]
+
+
+def templates_used(templates: Path, brief: Brief) -> list[Path]:
+    """Return every template file a paper depends on: its layouts and the shared HTML, CSS and Word files."""
+    files = [templates / f for f in brief.layout_files]
+    for folder in ("html", "assets"):
+        files.extend(sorted(p for p in (templates / folder).rglob("*") if p.is_file()))
+    reference = templates / "reference.docx"
+    if reference.exists():
+        files.append(reference)
+    return files
+
+
+__all__ = [
+    "Builder",
+    "Inputs",
+    "Paper",
+    "editions_to_build",
+    "layouts_dir",
+    "verify_inputs",
+    "write_atomic",
+    "write_paper",
+]

@@ -1,0 +1,199 @@
+"""The command line: a thin Typer layer over check, build, regen, watch and sources."""
+
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+from enum import Enum
+from typing import Annotated, TypeVar
+
+import typer
+
+from briefgen.errors import BriefgenError, LockError, SummaryError
+
+E = TypeVar("E", bound=Enum)
+
+app = typer.Typer(add_completion=False, no_args_is_help=True, help="Briefing papers from one source-referenced summary.")
+sources_app = typer.Typer(no_args_is_help=True, help="Manage the summary's sources.")
+app.add_typer(sources_app, name="sources")
+
+DEFAULT_SUMMARY = Path("briefs/uk-japan-2026.yaml")
+DEBUG = {"on": False}
+
+
+def _fail(exc: BriefgenError, code: int = 1) -> typer.Exit:
+    """Print an error as `error: …` lines (one per problem) and return the exit to raise."""
+    if DEBUG["on"]:
+        raise exc
+    if isinstance(exc, SummaryError):
+        for problem in exc.problems:
+            typer.echo(f"{problem.severity}: {problem}", err=True)
+    else:
+        for line in str(exc).splitlines() or ["unknown error"]:
+            typer.echo(f"error: {line}", err=True)
+    return typer.Exit(code)
+
+
+def _summaries(paths: list[Path] | None) -> list[Path]:
+    if paths:
+        return paths
+    found = sorted(Path("briefs").glob("*.yaml"))
+    return found or [DEFAULT_SUMMARY]
+
+
+@app.callback()
+def main(debug: Annotated[bool, typer.Option("--debug", help="Show tracebacks.")] = False) -> None:
+    """Briefing papers from one source-referenced summary."""
+    DEBUG["on"] = debug
+
+
+@app.command()
+def check(
+    summaries: Annotated[list[Path] | None, typer.Argument(help="Summary files (default: briefs/*.yaml).")] = None,
+    as_json: Annotated[bool, typer.Option("--json", help="Print the report as JSON.")] = False,
+) -> None:
+    """Validate summaries and verify every quote against its source."""
+    from briefgen.check import check_summary
+
+    failed = False
+    reports = []
+    for path in _summaries(summaries):
+        try:
+            report = check_summary(path)
+        except SummaryError as exc:
+            failed = True
+            if as_json:
+                reports.append({"file": str(path), "ok": False, "problems": [p.__dict__ for p in exc.problems]})
+            else:
+                _fail(exc)
+            continue
+        except BriefgenError as exc:
+            raise _fail(exc) from None
+        failed = failed or bool(report.errors)
+        if as_json:
+            reports.append(report.to_dict())
+        else:
+            for problem in report.problems:
+                typer.echo(f"{problem.severity}: {problem}", err=True)
+            typer.echo("\n".join(report.lines()))
+    if as_json:
+        typer.echo(json.dumps(reports if len(reports) != 1 else reports[0], indent=2, ensure_ascii=False))
+    if failed:
+        raise typer.Exit(1)
+
+
+@app.command()
+def build(
+    summary: Annotated[Path, typer.Argument(help="The summary file.")] = DEFAULT_SUMMARY,
+    edition: Annotated[list[str] | None, typer.Option("--edition", help="A named edition (repeatable).")] = None,
+    length: Annotated[str | None, typer.Option(help="one-page, short or full: build this length on demand.")] = None,
+    audience: Annotated[
+        str | None, typer.Option(help="minister, officials, parliament, public or industry: build for this audience.")
+    ] = None,
+    fmt: Annotated[list[str] | None, typer.Option("--format", help="pdf, docx or html (repeatable).")] = None,
+    out: Annotated[Path, typer.Option("--out", help="Output folder.")] = Path("out"),
+    allow_warnings: Annotated[bool, typer.Option("--allow-warnings", help="Build papers over a quality limit.")] = False,
+) -> None:
+    """Build papers: every edition the summary names, or one length and audience on demand."""
+    from briefgen.model import Audience, Format, Length
+    from briefgen.run import build_papers
+
+    try:
+        chosen_length = _enum(Length, length, "--length")
+        chosen_audience = _enum(Audience, audience, "--audience")
+        formats = [_enum(Format, f, "--format") for f in fmt or []]
+        results = build_papers(
+            summary,
+            out=out,
+            names=edition or [],
+            length=chosen_length,
+            audience=chosen_audience,
+            formats=[f for f in formats if f is not None],
+            allow_warnings=allow_warnings,
+        )
+    except BriefgenError as exc:
+        raise _fail(exc) from None
+    for line in results.lines:
+        typer.echo(line)
+    if results.failed:
+        raise typer.Exit(1)
+
+
+@app.command()
+def regen(
+    summaries: Annotated[list[Path] | None, typer.Argument(help="Summary files (default: briefs/*.yaml).")] = None,
+    out: Annotated[Path, typer.Option("--out", help="Output folder.")] = Path("out"),
+    wait: Annotated[float, typer.Option(help="Seconds to wait for another run's lock.")] = 0.0,
+) -> None:
+    """Rebuild only the papers whose inputs changed; exit 0 nothing to do, 3 rebuilt, 4 needs an analyst."""
+    from briefgen.regen import Outcome
+    from briefgen.regen import regen as run_regen
+
+    try:
+        report = run_regen(_summaries(summaries), out=out, wait=wait)
+    except LockError as exc:
+        raise _fail(exc, Outcome.BUSY) from None
+    except BriefgenError as exc:
+        raise _fail(exc, Outcome.ERROR) from None
+    for line in report.lines:
+        typer.echo(line, err=line.startswith("error"))
+    raise typer.Exit(int(report.outcome))
+
+
+@app.command()
+def watch(
+    summaries: Annotated[list[Path] | None, typer.Argument(help="Summary files (default: briefs/*.yaml).")] = None,
+    out: Annotated[Path, typer.Option("--out", help="Output folder.")] = Path("out"),
+    poll: Annotated[float, typer.Option(help="Seconds between looks at the files.")] = 1.0,
+) -> None:
+    """Rebuild stale papers whenever a summary, seed or template changes; one line per rebuild."""
+    from briefgen.render import templates_dir
+    from briefgen.watch import watch as run_watch
+
+    typer.echo("watching for changes; Ctrl-C to stop", err=True)
+    try:
+        run_watch(_summaries(summaries), out=out, templates=templates_dir(), emit=typer.echo, poll=poll)
+    except KeyboardInterrupt:
+        raise typer.Exit(0) from None
+    except BriefgenError as exc:
+        raise _fail(exc) from None
+
+
+@sources_app.command("refresh")
+def sources_refresh(
+    summaries: Annotated[list[Path] | None, typer.Argument(help="Summary files (default: briefs/*.yaml).")] = None,
+) -> None:
+    """Fetch URL sources with conditional requests and store dated snapshots under seeds/."""
+    from briefgen.loading import load_summary
+    from briefgen.sources import RefreshStatus, refresh_sources
+
+    failed = False
+    try:
+        for path in _summaries(summaries):
+            summary = load_summary(path)
+            for result in refresh_sources(summary, path.resolve().parent.parent):
+                if result.status is RefreshStatus.SKIPPED:
+                    continue
+                failed = failed or result.status is RefreshStatus.FAILED
+                typer.echo(f"{result.status.value}: {result.message}", err=result.status is RefreshStatus.FAILED)
+    except BriefgenError as exc:
+        raise _fail(exc) from None
+    if failed:
+        raise typer.Exit(1)
+
+
+def _enum(kind: type[E], value: str | None, option: str) -> E | None:
+    if value is None:
+        return None
+    try:
+        return kind(value)
+    except ValueError:
+        from briefgen.errors import BuildError
+
+        choices = ", ".join(str(m.value) for m in kind)
+        raise BuildError(f"{option}: {value!r} is not one of {choices}") from None
+
+
+if __name__ == "__main__":  # pragma: no cover
+    sys.exit(app())

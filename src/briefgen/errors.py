@@ -1,0 +1,75 @@
+"""The exception tree: every error briefgen raises on purpose.
+
+    BriefgenError
+     ├── SummaryError        a summary file is unreadable or invalid (carries every Problem)
+     ├── BuildError          a paper could not be built
+     │    ├── FitError       priority-1 content does not fit the page budget
+     │    ├── EvidenceError  priority-1 claims lost their evidence (an analyst must look)
+     │    ├── MarkingError   a sensitive claim would reach a public paper, or a marking is refused
+     │    └── QualityError   a paper breaks a hard readability limit
+     ├── SourceError         a source could not be read or fetched
+     └── LockError           another run holds the output lock
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True, order=True)
+class Problem:
+    """One mistake in a summary, located to a line and column (1-based)."""
+
+    file: str
+    line: int
+    col: int
+    field: str
+    message: str
+    severity: str = "error"
+
+    def __str__(self) -> str:
+        return f"{self.file}:{self.line}:{self.col}: {self.field}: {self.message}"
+
+
+class BriefgenError(Exception):
+    """Base of every error briefgen raises on purpose."""
+
+
+class SummaryError(BriefgenError):
+    """A summary could not be loaded; carries every problem found, in file order."""
+
+    def __init__(self, problems: list[Problem]) -> None:
+        self.problems = sorted(problems)
+        super().__init__("\n".join(str(p) for p in self.problems))
+
+
+class BuildError(BriefgenError):
+    """A paper could not be built."""
+
+
+class FitError(BuildError):
+    """Priority-1 content does not fit the page budget."""
+
+
+class MarkingError(BuildError):
+    """A marking rule would be broken."""
+
+
+class QualityError(BuildError):
+    """A paper breaks a hard quality limit."""
+
+
+class SourceError(BriefgenError):
+    """A source could not be read or fetched."""
+
+
+class LockError(BriefgenError):
+    """Another run holds the output lock."""
+
+
+class EvidenceError(BuildError):
+    """Priority-1 claims lost their evidence: an analyst must look before the paper is replaced."""
+
+    def __init__(self, message: str, claims: list[str]) -> None:
+        self.claims = claims
+        super().__init__(message)

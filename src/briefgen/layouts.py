@@ -1,0 +1,117 @@
+"""Read layout files: which sections a paper has, in what order, with which content and budgets."""
+
+from __future__ import annotations
+
+from enum import Enum
+from functools import cache
+from pathlib import Path
+
+import yaml
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
+
+from briefgen.brief import BlockKind, CitationStyle
+from briefgen.errors import BuildError
+from briefgen.model import Audience, Kind, Length, Topic
+
+
+class Content(str, Enum):
+    """Where a section's content comes from."""
+
+    CLAIMS = "claims"  # claims chosen by kind and topic
+    FIXED = "fixed"  # text written in the layout
+    DISPUTES = "disputes"  # where sources differ
+    REFERENCES = "references"  # the sources, as a list
+    GLOSSARY = "glossary"
+    TIMELINE = "timeline"
+    EVIDENCE = "evidence"  # claim → source → quote → anchor grade
+    SOURCES_ANNEX = "sources-annex"  # the minister's annex: claim → source → quote
+    EMBED = "embed"  # another layout's sections, as an annex
+
+
+class Form(str, Enum):
+    """Which form of a claim's text to print."""
+
+    SHORT = "short"
+    FULL = "full"
+
+
+class Column(BaseModel):
+    """A table column: its header and the claim field it shows."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    header: str
+    field: str  # text, lead, timeline, binding, likelihood, impact
+    width: int = 0
+
+
+class SectionLayout(BaseModel):
+    """One section of a layout."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    key: str
+    heading: str | None = None  # None: no heading (e.g. a standfirst)
+    level: int = Field(default=1, ge=1, le=3)
+    content: Content = Content.CLAIMS
+    kinds: list[Kind] = Field(default_factory=list)  # empty: any kind
+    topics: list[Topic] = Field(default_factory=list)  # empty: any topic
+    max_items: int | None = None
+    min_items: int = 0
+    words: int | None = None  # word budget for the section's claims
+    form: Form | None = None  # None: the layout's default form
+    block: BlockKind = BlockKind.PARAGRAPH
+    title: str | None = None  # a box's title
+    columns: list[Column] = Field(default_factory=list)
+    text: str | None = None  # fixed text
+    embed: str | None = None  # layout name to embed, for content: embed
+    page_break_before: bool = False
+    numbered: bool = True  # count this section in the paper's numbering
+    reuse: bool = False  # a summary section: its claims may appear again in the body
+
+
+class Layout(BaseModel):
+    """A paper's layout: one length for one audience."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    length: Length
+    audience: Audience
+    subtitle: str
+    words: int  # body word budget
+    min_pages: int = 1
+    max_pages: int | None = None
+    citations: CitationStyle
+    marked: bool = True
+    cover: bool = False
+    contents: bool = False
+    numbered: bool = False
+    form: Form = Form.FULL
+    cover_lines: list[str] = Field(default_factory=list)
+    sections: list[SectionLayout]
+
+
+def layouts_dir(templates: Path) -> Path:
+    """Return the folder of layout files under a templates folder."""
+    return templates / "layouts"
+
+
+@cache
+def _read(path: Path, mtime_ns: int) -> Layout:
+    try:
+        data = yaml.safe_load(path.read_text(encoding="utf-8"))
+        return Layout.model_validate(data)
+    except (OSError, yaml.YAMLError) as exc:
+        raise BuildError(f"{path}: cannot read layout: {exc}") from None
+    except ValidationError as exc:
+        first = exc.errors()[0]
+        where = ".".join(str(p) for p in first["loc"])
+        raise BuildError(f"{path}: {where}: {first['msg']}") from None
+
+
+def load_layout(templates: Path, name: str) -> Layout:
+    """Load the layout called `name` (e.g. 'one-page-minister') from a templates folder."""
+    path = layouts_dir(templates) / f"{name}.yaml"
+    if not path.is_file():
+        raise BuildError(f"no layout {name!r} in {layouts_dir(templates)}")
+    return _read(path, path.stat().st_mtime_ns)

@@ -1,0 +1,327 @@
+"""Typed objects for a summary: subject, sources, claims, disputes, glossary, timeline, editions."""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+from enum import Enum
+from typing import Annotated
+
+from pydantic import BaseModel, ConfigDict, Field, StringConstraints, field_validator, model_validator
+
+SCHEMA_VERSION = 1
+MAX_QUOTE_CHARS = 400
+MAX_SHORT_WORDS = 30
+
+Id = Annotated[str, StringConstraints(pattern=r"^[a-z0-9][a-z0-9-]*$", max_length=60)]
+Text = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1)]
+
+
+class Kind(str, Enum):
+    """What sort of statement a claim is."""
+
+    FACT = "fact"
+    ASSESSMENT = "assessment"
+    RECOMMENDATION = "recommendation"
+    LINE_TO_TAKE = "line-to-take"
+    QUESTION = "question"
+
+
+class Audience(str, Enum):
+    """Who a paper is written for."""
+
+    MINISTER = "minister"
+    OFFICIALS = "officials"
+    PARLIAMENT = "parliament"
+    PUBLIC = "public"
+    INDUSTRY = "industry"
+
+
+class Length(str, Enum):
+    """How long a paper is."""
+
+    ONE_PAGE = "one-page"
+    SHORT = "short"
+    FULL = "full"
+
+
+class Format(str, Enum):
+    """An output file format."""
+
+    PDF = "pdf"
+    DOCX = "docx"
+    HTML = "html"
+
+
+class Marking(str, Enum):
+    """Protective markings briefgen may print; SECRET and above are refused."""
+
+    OFFICIAL = "OFFICIAL"
+    OFFICIAL_SENSITIVE = "OFFICIAL-SENSITIVE"
+
+    @property
+    def rank(self) -> int:
+        """Order markings so the highest of a set can be taken."""
+        return 0 if self is Marking.OFFICIAL else 1
+
+
+class SourceKind(str, Enum):
+    """What kind of document a source is."""
+
+    OFFICIAL = "official"
+    NEWS = "news"
+    ANALYSIS = "analysis"
+    ACADEMIC = "academic"
+
+
+class LegalForm(str, Enum):
+    """The legal form of an agreement."""
+
+    TREATY = "treaty"
+    MOU = "mou"
+    JOINT_STATEMENT = "joint-statement"
+    DECLARATION = "declaration"
+    AGREEMENT = "agreement"
+    OTHER = "other"
+
+
+class Likelihood(str, Enum):
+    """The UK probability yardstick, for assessments."""
+
+    REMOTE = "remote chance"
+    HIGHLY_UNLIKELY = "highly unlikely"
+    UNLIKELY = "unlikely"
+    REALISTIC = "realistic possibility"
+    LIKELY = "likely"
+    HIGHLY_LIKELY = "highly likely"
+    ALMOST_CERTAIN = "almost certain"
+
+
+class Topic(str, Enum):
+    """Which part of the story a claim belongs to; layouts pick claims by topic."""
+
+    OVERVIEW = "overview"
+    DEFENCE = "defence"
+    COLLECTIVE_SECURITY = "collective-security"
+    CYBER = "cyber"
+    MINERALS = "minerals"
+    GCAP = "gcap"
+    TECHNOLOGY = "technology"
+    LEGAL = "legal"
+    CONTEXT = "context"
+    DRIVERS = "drivers"
+    IMPLICATIONS = "implications"
+    INDUSTRY = "industry"
+    REACTION = "reaction"
+    RISKS = "risks"
+    NEXT_STEPS = "next-steps"
+    HANDLING = "handling"
+
+
+def _cap_quote(value: str) -> str:
+    # Quotes become footnotes, and a footnote taller than the page cannot be split.
+    if len(value) > MAX_QUOTE_CHARS:
+        raise ValueError(f"quote is {len(value)} characters; the limit is {MAX_QUOTE_CHARS}")
+    return value
+
+
+class Strict(BaseModel):
+    """Base for every summary object: unknown keys are errors, objects are immutable."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class Signatory(Strict):
+    """A person who made or signed the agreement."""
+
+    name: Text
+    role: Text
+    country: Text
+
+
+class Subject(Strict):
+    """The agreement a summary is about."""
+
+    title: Text
+    short_title: Text
+    parties: list[Text] = Field(min_length=2)
+    signatories: list[Signatory] = Field(default_factory=list)
+    date: dt.date
+    place: Text
+    legal_form: LegalForm
+    status: Text
+    as_of: dt.date
+    classification: Marking = Marking.OFFICIAL
+    owner: Text = "Policy Analysis Unit"
+    version: Text = "1.0"
+
+
+class Source(Strict):
+    """A document the summary quotes: a local file under seeds/, optionally fetched from a URL."""
+
+    id: Id
+    file: Text
+    url: str | None = None
+    title: Text
+    publisher: Text = "unknown"
+    author: str | None = None
+    date_printed: str | None = None
+    date: dt.date | None = None
+    date_note: str | None = None
+    kind: SourceKind
+    reliability: Text
+    quality_notes: list[Text] = Field(default_factory=list)
+
+    @field_validator("file")
+    @classmethod
+    def _relative_file(cls, value: str) -> str:
+        if value.startswith("/") or ".." in value.split("/") or "://" in value:
+            raise ValueError(f"must be a relative path inside the project, not {value!r}")
+        return value
+
+    @field_validator("url")
+    @classmethod
+    def _http_url(cls, value: str | None) -> str | None:
+        if value is not None and not re.match(r"^https?://[^\s/]+", value):
+            raise ValueError(f"must be an http or https URL, not {value!r}")
+        return value
+
+
+class Evidence(Strict):
+    """A verbatim quote from a named source that supports a claim."""
+
+    source: Id
+    quote: Annotated[str, StringConstraints(strip_whitespace=True, min_length=8)]
+
+    _cap = field_validator("quote")(staticmethod(lambda value: _cap_quote(value)))
+
+
+class Claim(Strict):
+    """One statement with its evidence: the unit of content."""
+
+    id: Id
+    topic: Topic
+    kind: Kind
+    priority: Annotated[int, Field(ge=1, le=3)] = 2
+    audiences: list[Audience] = Field(min_length=1)
+    sensitivity: Marking = Marking.OFFICIAL
+    short: Text
+    full: Text
+    plain: str | None = None
+    likelihood: Likelihood | None = None
+    lead: str | None = None
+    timeline: str | None = None
+    binding: str | None = None
+    impact: str | None = None
+    evidence: list[Evidence] = Field(default_factory=list)
+
+    @field_validator("short")
+    @classmethod
+    def _short_is_short(cls, value: str) -> str:
+        words = len(value.split())
+        if words > MAX_SHORT_WORDS:
+            raise ValueError(f"short form has {words} words; the limit is {MAX_SHORT_WORDS}")
+        return value
+
+    @field_validator("audiences")
+    @classmethod
+    def _unique_audiences(cls, value: list[Audience]) -> list[Audience]:
+        if len(set(value)) != len(value):
+            raise ValueError("an audience is listed twice")
+        return value
+
+    @model_validator(mode="after")
+    def _fact_has_evidence(self) -> Claim:
+        if self.kind is Kind.FACT and not self.evidence:
+            raise ValueError("a fact needs at least one piece of evidence")
+        if self.likelihood is not None and self.kind is not Kind.ASSESSMENT:
+            raise ValueError("only an assessment may carry a likelihood")
+        return self
+
+    def text_for(self, audience: Audience) -> str:
+        """Return the full form, or the plain-English form for the public."""
+        if audience is Audience.PUBLIC and self.plain:
+            return self.plain
+        return self.full
+
+
+class Position(Strict):
+    """One source's side of a dispute."""
+
+    source: Id
+    says: Text
+    quote: Annotated[str, StringConstraints(strip_whitespace=True, min_length=3)]
+
+    _cap = field_validator("quote")(staticmethod(lambda value: _cap_quote(value)))
+
+
+class Dispute(Strict):
+    """A point on which sources disagree, with the analyst's resolution."""
+
+    id: Id
+    question: Text
+    claims: list[Id] = Field(default_factory=list)
+    positions: list[Position] = Field(min_length=2)
+    resolution: Text
+    rationale: Text
+
+
+class GlossaryEntry(Strict):
+    """An acronym or term with its expansion."""
+
+    term: Text
+    expansion: Text
+    definition: str | None = None
+
+
+class TimelineEntry(Strict):
+    """A dated event."""
+
+    date: dt.date
+    date_text: str | None = None
+    event: Text
+    sources: list[Id] = Field(default_factory=list)
+
+
+class Edition(Strict):
+    """A paper to build: a length for an audience in some formats."""
+
+    name: Id
+    length: Length
+    audience: Audience
+    formats: list[Format] = Field(default_factory=lambda: [Format.PDF, Format.DOCX])
+
+
+class Summary(Strict):
+    """A whole summary file."""
+
+    schema_: Annotated[int, Field(alias="schema")]
+    id: Id
+    subject: Subject
+    sources: list[Source] = Field(min_length=1)
+    claims: list[Claim] = Field(min_length=1)
+    disputes: list[Dispute] = Field(default_factory=list)
+    glossary: list[GlossaryEntry] = Field(default_factory=list)
+    timeline: list[TimelineEntry] = Field(default_factory=list)
+    editions: list[Edition] = Field(default_factory=list)
+
+    model_config = ConfigDict(extra="forbid", frozen=True, populate_by_name=True)
+
+    @field_validator("schema_")
+    @classmethod
+    def _known_schema(cls, value: int) -> int:
+        if value != SCHEMA_VERSION:
+            raise ValueError(f"unsupported schema {value}; this briefgen reads schema {SCHEMA_VERSION}")
+        return value
+
+    def source(self, source_id: str) -> Source:
+        """Return the source with this id."""
+        return next(s for s in self.sources if s.id == source_id)
+
+    def claim(self, claim_id: str) -> Claim:
+        """Return the claim with this id."""
+        return next(c for c in self.claims if c.id == claim_id)
+
+    def disputes_of(self, claim_id: str) -> list[Dispute]:
+        """Return the disputes that concern a claim."""
+        return [d for d in self.disputes if claim_id in d.claims]

@@ -1,0 +1,262 @@
+"""Run builds over many editions: gather each paper, write it atomically, record it in the manifest."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import time
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from briefgen import __version__
+from briefgen.anchoring import Anchor, Change, read_sources, reanchor
+from briefgen.build import Builder, Inputs, Paper, editions_to_build, verify_inputs, write_atomic, write_paper
+from briefgen.errors import BriefgenError, EvidenceError
+from briefgen.manifest import (
+    Manifest,
+    PaperRecord,
+    SummaryRecord,
+    bytes_fingerprint,
+    current_inputs,
+    file_fingerprint,
+    template_files,
+)
+from briefgen.model import Audience, Edition, Format, Length
+from briefgen.render import templates_dir
+from briefgen.selection import Trims
+
+if TYPE_CHECKING:
+    from briefgen.regen import RegenReport
+
+
+@dataclass
+class Results:
+    """What a build did: the papers written, the editions that failed, lines for the terminal."""
+
+    papers: list[Paper] = field(default_factory=list)
+    failures: dict[str, str] = field(default_factory=dict)
+    lines: list[str] = field(default_factory=list)
+
+    @property
+    def failed(self) -> bool:
+        """Tell whether any edition failed."""
+        return bool(self.failures)
+
+
+def _fit_key(inputs: dict[str, str]) -> str:
+    """Fingerprint what a one-page fit depends on: everything but the Word template and the options."""
+    relevant = {k: v for k, v in inputs.items() if k not in ("template:reference.docx", "options")}
+    return hashlib.sha256(json.dumps(sorted(relevant.items())).encode()).hexdigest()[:16]
+
+
+def record_paper(paper: Paper, inputs: Inputs, *, templates: Path, options: dict[str, Any]) -> PaperRecord:
+    """Describe what a paper was built from, for regen and for the next change note."""
+    summary = inputs.summary
+    brief = paper.brief
+    anchors = {(c.claim_id, c.where): c.anchor for c in inputs.checks}
+    where = {c.id: i for i, c in enumerate(summary.claims)}
+    sources: set[str] = set()
+    claims: dict[str, Any] = {}
+    for claim_id in brief.included:
+        claim = summary.claim(claim_id)
+        evidence = []
+        for j, ev in enumerate(claim.evidence):
+            sources.add(ev.source)
+            anchor = anchors.get((claim_id, f"claims[{where[claim_id]}].evidence[{j}]"))
+            evidence.append({"source": ev.source, "quote": ev.quote, "anchor": anchor.to_dict() if anchor else None})
+        claims[claim_id] = {"text": claim.full, "priority": claim.priority, "evidence": evidence}
+    if any(s.key.startswith("dispute-") for s in brief.sections):
+        sources.update(p.source for d in summary.disputes for p in d.positions)
+    formats = [f.value for f in paper.edition.formats]
+    fingerprints: dict[str, str] = {f"summary:{inputs.path.resolve()}": file_fingerprint(inputs.path.resolve())}
+    for source_id in sorted(sources):
+        file = summary.source(source_id).file
+        fingerprints[f"source:{source_id}:{file}"] = file_fingerprint(inputs.root / file)
+    for rel in template_files(templates, list(brief.layout_files), formats):
+        fingerprints[f"template:{rel}"] = file_fingerprint(templates / rel)
+    fingerprints["version"] = __version__
+    fingerprints["options"] = json.dumps(options, sort_keys=True)
+    fit = {}
+    if brief.length == Length.ONE_PAGE.value:
+        fit = {"shorten": sorted(paper.trims.shorten), "drop": sorted(paper.trims.drop)}
+        if Format.PDF in paper.edition.formats:
+            fit["key"] = [_fit_key(fingerprints)]
+    return PaperRecord(
+        edition=brief.name,
+        length=brief.length,
+        audience=brief.audience,
+        formats=formats,
+        inputs=fingerprints,
+        outputs={name: bytes_fingerprint(data) for name, data in sorted(paper.files.items())},
+        claims=claims,
+        trims=fit,
+    )
+
+
+def _known_fit(record: PaperRecord | None, edition: Edition, builder: Builder, inputs: Inputs) -> Trims | None:
+    """Reuse an earlier one-page fit for a DOCX-only build when nothing it depended on has changed."""
+    if record is None or edition.length is not Length.ONE_PAGE or Format.PDF in edition.formats:
+        return None
+    if Format.HTML in edition.formats or not record.trims.get("key"):
+        return None
+    now = current_inputs(record, root=inputs.root, templates=builder.templates, version=__version__)
+    if _fit_key(now) != record.trims["key"][0]:
+        return None
+    return Trims(shorten=frozenset(record.trims.get("shorten", [])), drop=frozenset(record.trims.get("drop", [])))
+
+
+def _summary_record(manifest: Manifest, inputs: Inputs) -> SummaryRecord:
+    key = str(inputs.path.resolve())
+    record = manifest.summaries.get(key)
+    editions = [e.name for e in inputs.summary.editions]
+    if record is None or record.id != inputs.summary.id:
+        record = SummaryRecord(path=key, id=inputs.summary.id, editions=editions)
+        manifest.summaries[key] = record
+    record.editions = editions
+    return record
+
+
+def build_papers(
+    summary: Path,
+    *,
+    out: Path,
+    names: Iterable[str] = (),
+    length: Length | None = None,
+    audience: Audience | None = None,
+    formats: Iterable[Format] = (),
+    allow_warnings: bool = False,
+    templates: Path | None = None,
+    wait: float = 600.0,
+) -> Results:
+    """Build the chosen editions of a summary into OUT/<id>/; a failed edition keeps its old files."""
+    from briefgen.regen import output_lock
+
+    templates = templates or templates_dir()
+    inputs = verify_inputs(summary)
+    builder = Builder(inputs, templates=templates, allow_warnings=allow_warnings)
+    editions = editions_to_build(inputs.summary, names=names, length=length, audience=audience, formats=formats)
+    results = Results()
+    with output_lock(out, wait=wait):
+        manifest = Manifest.load(out)
+        record = _summary_record(manifest, inputs)
+        for edition in editions:
+            started = time.perf_counter()
+            previous = record.papers.get(edition.name)
+            known = _known_fit(previous, edition, builder, inputs)
+            try:
+                paper = builder.build(edition, trims=known)
+            except BriefgenError as exc:
+                results.failures[edition.name] = str(exc)
+                results.lines.append(f"error: {exc}")
+                continue
+            written = write_paper(paper, out)
+            options = {"allow_warnings": allow_warnings}
+            new = record_paper(paper, inputs, templates=templates, options=options)
+            if known is not None and previous is not None:
+                new.trims["key"] = previous.trims["key"]  # the fit still holds: keep its proof
+            if previous is not None and set(previous.formats) - set(new.formats):
+                # A partial rebuild (say DOCX only) leaves the other formats as they were: keep tracking them.
+                new.formats = sorted(set(previous.formats) | set(new.formats))
+                new.outputs = {**previous.outputs, **new.outputs}
+            if edition.name in record.editions or length or audience:
+                record.papers[edition.name] = new
+                if edition.name not in record.editions:
+                    record.editions.append(edition.name)
+            results.papers.append(paper)
+            results.lines.append(_line(paper, written, time.perf_counter() - started))
+        manifest.save()
+    return results
+
+
+def _line(paper: Paper, written: list[Path], seconds: float) -> str:
+    pages = paper.report.get("pages")
+    shown = ", ".join(p.name for p in written if not p.name.endswith(".json"))
+    size = f"{pages} page{'s' if pages != 1 else ''}, " if pages else ""
+    return f"{paper.brief.summary_id}/{paper.brief.name}: {shown} ({size}{paper.report['words']} words, {seconds:.2f} s)"
+
+
+def evidence_changes(inputs: Inputs, before: dict[str, Any]) -> dict[str, list[str]]:
+    """Re-anchor each quote a paper cited last time against the sources as they are now."""
+    texts = read_sources(inputs.summary, inputs.root)
+    notes: dict[str, list[str]] = {}
+    current = {c.id: c for c in inputs.summary.claims}
+    for claim_id, entry in before.items():
+        claim = current.get(claim_id)
+        out: list[str] = []
+        for ev in entry.get("evidence", []):
+            quotes_now = [e.quote for e in claim.evidence if e.source == ev["source"]] if claim else []
+            if ev["quote"] not in quotes_now:
+                out.append(f"quote from '{ev['source']}' was edited or removed in the summary")
+                continue
+            if ev.get("anchor") is None or ev["source"] not in texts:
+                continue
+            anchor, change = reanchor(ev["quote"], texts[ev["source"]], Anchor.from_dict(ev["anchor"]))
+            if change is Change.MOVED:
+                out.append(f"quote moved in '{ev['source']}' (now at character {anchor.start})")
+            elif change is Change.CHANGED:
+                out.append(
+                    f"quote changed in '{ev['source']}' (match score {anchor.score:.0f}); the source now reads: \u201c{anchor.exact}\u201d"
+                )
+            elif change is Change.GONE:
+                out.append(f"quote gone from '{ev['source']}': evidence lost")
+        notes[claim_id] = out
+    return notes
+
+
+def rebuild(
+    summary: Path,
+    *,
+    out: Path,
+    manifest: Manifest,
+    stale: dict[str, list[str]] | None,
+    templates: Path,
+    report: RegenReport,
+) -> None:
+    """Rebuild a summary's stale papers (all if `stale` is None), writing change notes; used by regen."""
+    from briefgen.regen import change_note
+
+    try:
+        inputs = verify_inputs(summary)
+    except BriefgenError as exc:
+        report.errors.append(f"{summary}: {exc}")
+        report.lines.append(f"error: {summary}: {exc}")
+        return
+    builder = Builder(inputs, templates=templates)
+    record = _summary_record(manifest, inputs)
+    wanted = {e.name: e for e in inputs.summary.editions}
+    names = list(wanted) if stale is None else [n for n in wanted if n in stale or n not in record.papers]
+    for name in names:
+        edition = wanted[name]
+        previous = record.papers.get(name)
+        before = previous.claims if previous else {}
+        started = time.perf_counter()
+        try:
+            paper = builder.build(edition)
+        except EvidenceError as exc:
+            report.needs_analyst[name] = exc.claims
+            report.lines.append(f"needs analyst: {inputs.summary.id}/{name}: kept the last good paper; {exc}")
+            continue
+        except BriefgenError as exc:
+            report.errors.append(str(exc))
+            report.lines.append(f"error: {exc}")
+            continue
+        options = {"allow_warnings": False}
+        new = record_paper(paper, inputs, templates=templates, options=options)
+        note = change_note(f"{inputs.summary.id}/{name}", before, new.claims, evidence_changes(inputs, before))
+        if paper.brief.dropped:
+            lost = [d for d in paper.brief.dropped if d.reason.startswith("its evidence")]
+            if lost:
+                note += "\n## Dropped: evidence lost\n\n" + "\n".join(f"- `{d.claim_id}` (priority {d.priority})" for d in lost) + "\n"
+        paper.files[f"{name}.changes.md"] = note.encode()
+        written = write_paper(paper, out)
+        new.outputs = {n: bytes_fingerprint(d) for n, d in sorted(paper.files.items())}
+        record.papers[name] = new
+        manifest.save()  # after each paper: a kill mid-run loses at most the paper in hand
+        reasons = "; ".join((stale or {}).get(name, ["never built"]))[:160]
+        report.rebuilt.append(name)
+        report.lines.append(f"rebuilt {_line(paper, written, time.perf_counter() - started)} because {reasons}")
+
+
+__all__ = ["Results", "build_papers", "rebuild", "record_paper", "write_atomic"]

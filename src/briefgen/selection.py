@@ -1,0 +1,508 @@
+"""Choose, order and cite a summary's claims for one edition: summary × layout → Brief (pure)."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+
+from briefgen.brief import Block, block_items, BlockKind, Brief, Citation, CitationStyle, Dropped, Item, Section, Table
+from briefgen.errors import BuildError, FitError, MarkingError
+from briefgen.layouts import Content, Form, Layout, SectionLayout
+from briefgen.model import Audience, Claim, Kind, Marking, Source, Summary
+
+NOT_APPLICABLE = "Not applicable: the summary holds nothing for this section."
+
+
+@dataclass(frozen=True)
+class Trims:
+    """What the page fitter asks selection to leave out or shorten."""
+
+    shorten: frozenset[str] = frozenset()
+    drop: frozenset[str] = frozenset()
+
+
+@dataclass(frozen=True)
+class Evidence:
+    """What selection needs to know of the anchoring: grades, and claims that lost their evidence."""
+
+    grades: Mapping[tuple[str, int], str] = field(default_factory=dict)  # (claim id, index) → grade
+    lost: frozenset[str] = frozenset()  # claims none of whose quotes was found
+
+
+def words(text: str) -> int:
+    """Count the words in a text."""
+    return len(text.split())
+
+
+def source_label(source: Source) -> str:
+    """Return a short name for a source: its title up to the first colon."""
+    head = source.title.split(":")[0].strip()
+    parts = head.split()
+    return " ".join(parts[:7]) + ("…" if len(parts) > 7 else "")
+
+
+def source_reference(source: Source) -> str:
+    """Return the full reference to a source: publisher, title, date as printed."""
+    publisher = source.publisher if source.publisher.lower() != "unknown" else "Publisher unknown"
+    when = source.date_printed or (source.date.strftime("%-d %B %Y") if source.date else "undated")
+    return f"{publisher}, \u2018{source.title}\u2019, {when}"
+
+
+def marking_of(summary: Summary, claims: list[Claim]) -> Marking:
+    """Return the highest marking among the subject's default and the selected claims."""
+    levels = [summary.subject.classification, *(c.sensitivity for c in claims)]
+    return max(levels, key=lambda m: m.rank)
+
+
+class _Selector:
+    """Walk a layout's sections, choosing claims; keeps the running state of one paper."""
+
+    def __init__(
+        self,
+        summary: Summary,
+        layout: Layout,
+        evidence: Evidence,
+        trims: Trims,
+        load: Callable[[str], Layout] | None,
+    ) -> None:
+        self.summary = summary
+        self.load = load
+        self.layout = layout
+        self.audience = layout.audience
+        self.evidence = evidence
+        self.trims = trims
+        self.style = layout.citations
+        self.order = {c.id: i for i, c in enumerate(summary.claims)}
+        self.used: set[str] = set()
+        self.included: list[str] = []
+        self.reasons: dict[str, str] = {}
+        self.shortened: list[str] = []
+        self.footnote = 0
+        self.cited_sources: list[str] = []
+        self.has_disputes_section = any(s.content is Content.DISPUTES for s in layout.sections)
+        self.warnings: list[str] = []
+
+    # -- claims ---------------------------------------------------------------------------
+
+    def eligible(self, claim: Claim) -> bool:
+        """Tell whether a claim may appear in this paper at all."""
+        return self.audience in claim.audiences and claim.id not in self.evidence.lost
+
+    def candidates(self, spec: SectionLayout) -> list[Claim]:
+        found = [
+            c
+            for c in self.summary.claims
+            if self.eligible(c)
+            and (not spec.kinds or c.kind in spec.kinds)
+            and (not spec.topics or c.topic in spec.topics)
+            and c.id not in self.used
+        ]
+        return sorted(found, key=lambda c: (c.priority, self.order[c.id]))
+
+    def text(self, claim: Claim, form: Form) -> str:
+        if form is Form.SHORT or claim.id in self.trims.shorten:
+            return claim.short
+        return claim.text_for(self.audience)
+
+    def choose(self, spec: SectionLayout) -> list[tuple[Claim, str]]:
+        """Pick a section's claims by priority within its item and word budgets; keep file order."""
+        form = spec.form or self.layout.form
+        chosen: list[tuple[Claim, str]] = []
+        total = 0
+        for claim in self.candidates(spec):
+            if claim.id in self.trims.drop:
+                self.reasons[claim.id] = "dropped to fit the page"
+                continue
+            if spec.max_items is not None and len(chosen) >= spec.max_items:
+                self.reasons.setdefault(claim.id, f"section '{spec.key}' holds at most {spec.max_items} items")
+                continue
+            text = self.text(claim, form)
+            if spec.words is not None and total + words(text) > spec.words and text != claim.short:
+                text = claim.short
+                self.shortened.append(claim.id)
+            if spec.words is not None and total + words(text) > spec.words and claim.priority > 1:
+                self.reasons.setdefault(claim.id, f"over the {spec.words}-word budget of section '{spec.key}'")
+                continue
+            if claim.id in self.trims.shorten and claim.id not in self.shortened:
+                self.shortened.append(claim.id)
+            chosen.append((claim, text))
+            total += words(text)
+        chosen.sort(key=lambda pair: self.order[pair[0].id])
+        for claim, _ in chosen:
+            if not spec.reuse:
+                self.used.add(claim.id)
+            if claim.id not in self.included:
+                self.included.append(claim.id)
+        return chosen
+
+    # -- citations ------------------------------------------------------------------------
+
+    def cite(self, source_id: str, quote: str, grade: str) -> Citation | None:
+        if self.style is CitationStyle.NONE:
+            return None
+        source = self.summary.source(source_id)
+        first = source_id not in self.cited_sources
+        if first:
+            self.cited_sources.append(source_id)
+        self.footnote += 1
+        reference = source_reference(source) if first else source_label(source)
+        return Citation(
+            number=self.footnote,
+            source_id=source_id,
+            label=source_label(source),
+            reference=reference,
+            quote=quote if self.style is CitationStyle.FOOTNOTES else "",
+            grade=grade,
+            url=source.url,
+        )
+
+    def citations(self, claim: Claim) -> tuple[Citation, ...]:
+        found = []
+        for index, ev in enumerate(claim.evidence):
+            grade = self.evidence.grades.get((claim.id, index), "unchecked")
+            if grade == "missing":
+                continue
+            citation = self.cite(ev.source, ev.quote, grade)
+            if citation is not None:
+                found.append(citation)
+        return tuple(found)
+
+    def disputed_note(self, claim: Claim) -> str | None:
+        disputes = self.summary.disputes_of(claim.id)
+        if not disputes:
+            return None
+        if self.has_disputes_section:
+            return "Sources differ on this point: see \u2018Where sources differ\u2019."
+        labels = sorted({source_label(self.summary.source(p.source)) for d in disputes for p in d.positions})
+        return f"Sources differ on this point ({'; '.join(labels)})."
+
+    def item(self, claim: Claim, text: str, *, label: str | None = None) -> Item:
+        if label is None and claim.kind is Kind.ASSESSMENT:
+            label = "Assessment" + (f" ({claim.likelihood.value})" if claim.likelihood else "") + ":"
+        return Item(
+            text=text,
+            claim_id=claim.id,
+            label=label,
+            citations=self.citations(claim),
+            disputed=self.disputed_note(claim),
+        )
+
+    # -- sections -------------------------------------------------------------------------
+
+    def claim_blocks(self, spec: SectionLayout) -> tuple[Block, ...]:
+        chosen = self.choose(spec)
+        if not chosen:
+            return (Block(kind=BlockKind.NOTE, items=(Item(text=NOT_APPLICABLE),)),)
+        if spec.block is BlockKind.TABLE:
+            rows = tuple(tuple(self.cell(claim, text, column.field) for column in spec.columns) for claim, text in chosen)
+            table = Table(
+                header=tuple(c.header for c in spec.columns),
+                rows=rows,
+                widths=tuple(c.width for c in spec.columns),
+            )
+            return (Block(kind=BlockKind.TABLE, table=table),)
+        if spec.block is BlockKind.QA:
+            items = tuple(
+                self.item(claim, claim.full if claim.full != claim.short else "", label=claim.short)
+                for claim, _ in chosen
+            )
+            return (Block(kind=BlockKind.QA, items=items),)
+        items = tuple(self.item(claim, text) for claim, text in chosen)
+        return (Block(kind=spec.block, items=items, title=spec.title),)
+
+    def cell(self, claim: Claim, text: str, name: str) -> Item:
+        if name == "text":
+            return self.item(claim, text, label="")
+        value = getattr(claim, name, None)
+        if value is None:
+            return Item(text="Not stated")
+        return Item(text=str(getattr(value, "value", value)))
+
+    def dispute_sections(self, spec: SectionLayout, level: int) -> list[Section]:
+        if not self.summary.disputes:
+            return [self.section(spec, level, (Block(kind=BlockKind.NOTE, items=(Item(text=NOT_APPLICABLE),)),))]
+        intro = Item(text="The sources disagree on the points below. Each side is quoted; the resolution says which reading this paper follows and why.")
+        sections = [self.section(spec, level, (Block(kind=BlockKind.PARAGRAPH, items=(intro,)),))]
+        for dispute in self.summary.disputes:
+            items = []
+            for position in dispute.positions:
+                source = self.summary.source(position.source)
+                citation = self.cite(position.source, position.quote, "dispute")
+                items.append(
+                    Item(
+                        text=f"{position.says} (\u201c{position.quote}\u201d)",
+                        label=f"{source_label(source)}:",
+                        citations=(citation,) if citation else (),
+                    )
+                )
+            resolution = Item(text=f"{dispute.resolution} {dispute.rationale}", label="Resolution:")
+            sections.append(
+                Section(
+                    key=f"dispute-{dispute.id}",
+                    heading=dispute.question,
+                    level=min(level + 1, 3),
+                    blocks=(Block(kind=BlockKind.BULLETS, items=tuple(items)), Block(kind=BlockKind.PARAGRAPH, items=(resolution,))),
+                )
+            )
+        return sections
+
+    def references(self, spec: SectionLayout) -> tuple[Block, ...]:
+        detailed = self.layout.length.value != "one-page"
+        items = []
+        for source in self.summary.sources:
+            text = source_reference(source)
+            if detailed:
+                text += f". {source.kind.value.capitalize()}. {source.reliability}"
+                if source.date_note:
+                    text += f" Date: {source.date_note}"
+            items.append(Item(text=text, label=f"{source_label(source)}:" if not detailed else None))
+        return (Block(kind=spec.block, items=tuple(items)),)
+
+    def glossary(self, spec: SectionLayout, body: str) -> tuple[Block, ...]:
+        used = [g for g in self.summary.glossary if _term_pattern(g.term).search(body)]
+        if spec.max_items is not None:
+            used = used[: spec.max_items]
+        if not used:
+            return (Block(kind=BlockKind.NOTE, items=(Item(text=NOT_APPLICABLE),)),)
+        rows = tuple(
+            (Item(text=g.term), Item(text=g.expansion + (f": {g.definition}" if g.definition else "")))
+            for g in sorted(used, key=lambda g: g.term.lower())
+        )
+        return (Block(kind=BlockKind.TABLE, table=Table(header=("Term", "Meaning"), rows=rows, widths=(22, 78))),)
+
+    def timeline(self) -> tuple[Block, ...]:
+        rows = tuple(
+            (Item(text=t.date_text or t.date.strftime("%-d %B %Y")), Item(text=t.event))
+            for t in sorted(self.summary.timeline, key=lambda t: t.date)
+        )
+        return (Block(kind=BlockKind.TABLE, table=Table(header=("Date", "Event"), rows=rows, widths=(24, 76))),)
+
+    def evidence_rows(self, *, grades: bool) -> tuple[Block, ...]:
+        rows = []
+        for claim_id in self.included:
+            claim = self.summary.claim(claim_id)
+            for index, ev in enumerate(claim.evidence):
+                row = [Item(text=claim.id), Item(text=source_label(self.summary.source(ev.source))), Item(text=f"\u201c{ev.quote}\u201d")]
+                if grades:
+                    row.append(Item(text=self.evidence.grades.get((claim.id, index), "unchecked")))
+                rows.append(tuple(row))
+        header = ("Claim", "Source", "Quote", "Anchor") if grades else ("Claim", "Source", "Quote")
+        widths = (20, 20, 48, 12) if grades else (22, 22, 56)
+        return (Block(kind=BlockKind.TABLE, table=Table(header=header, rows=tuple(rows), widths=widths)),)
+
+    def section(self, spec: SectionLayout, level: int, blocks: tuple[Block, ...]) -> Section:
+        return Section(
+            key=spec.key,
+            heading=spec.heading or "",
+            level=level,
+            blocks=blocks,
+            page_break_before=spec.page_break_before,
+        )
+
+    def sections(self, level_shift: int = 0) -> list[Section]:
+        """Build every section of the layout; annex-type content is built after the body."""
+        built: list[Section] = []
+        deferred: list[tuple[int, SectionLayout, int]] = []
+        for spec in self.layout.sections:
+            level = min(spec.level + level_shift, 3)
+            if spec.content is Content.CLAIMS:
+                built.append(self.section(spec, level, self.claim_blocks(spec)))
+            elif spec.content is Content.FIXED:
+                blocks = (Block(kind=spec.block, items=(Item(text=spec.text),)),) if spec.text else ()
+                built.append(self.section(spec, level, blocks))
+            elif spec.content is Content.DISPUTES:
+                built.extend(self.dispute_sections(spec, level))
+            elif spec.content is Content.EMBED:
+                built.append(self.section(spec, level, ()))
+                built.extend(self.embed(spec))
+            else:
+                deferred.append((len(built), spec, level))
+                built.append(self.section(spec, level, ()))
+        # References, glossary and evidence annexes depend on what the body cited and used.
+        body = " ".join(i.text for s in built for b in s.blocks for i in block_items(b))
+        for index, spec, level in deferred:
+            if spec.content is Content.REFERENCES:
+                blocks = self.references(spec)
+            elif spec.content is Content.GLOSSARY:
+                blocks = self.glossary(spec, body)
+            elif spec.content is Content.TIMELINE:
+                blocks = self.timeline()
+            elif spec.content is Content.EVIDENCE:
+                blocks = self.evidence_rows(grades=True)
+            else:
+                blocks = self.evidence_rows(grades=False)
+            built[index] = self.section(spec, level, blocks)
+        return built
+
+    def embed(self, spec: SectionLayout) -> list[Section]:
+        if spec.embed is None or self.load is None:
+            raise BuildError(f"section '{spec.key}' embeds a layout, but none can be loaded here")
+        # The annex keeps this paper's audience and citation style: a minister gets no footnotes.
+        inner_layout = self.load(spec.embed).model_copy(update={"audience": self.audience, "citations": self.style})
+        inner = _Selector(self.summary, inner_layout, self.evidence, self.trims, self.load)
+        inner.footnote = self.footnote
+        sections = inner.sections(level_shift=1)
+        self.footnote = inner.footnote
+        for claim_id in inner.included:
+            if claim_id not in self.included:
+                self.included.append(claim_id)
+        for claim_id, reason in inner.reasons.items():
+            self.reasons.setdefault(claim_id, reason)
+        return [s for s in sections if not s.key.startswith("annex-")]
+
+
+def _term_pattern(term: str) -> re.Pattern[str]:
+    return re.compile(r"(?<![\w+])" + re.escape(term) + r"(?![\w+])")
+
+
+def expand_acronyms(sections: list[Section], summary: Summary) -> list[Section]:
+    """Spell out each glossary term at its first use in the body, as 'Expansion (TERM)'."""
+    seen: set[str] = set()
+    terms = sorted(summary.glossary, key=lambda g: -len(g.term))
+
+    def expand(text: str) -> str:
+        for entry in terms:
+            if entry.term in seen:
+                continue
+            pattern = _term_pattern(entry.term)
+            match = pattern.search(text)
+            if match is None:
+                continue
+            seen.add(entry.term)
+            if entry.expansion.lower() in text.lower():
+                continue
+            text = text[: match.start()] + f"{entry.expansion} ({entry.term})" + text[match.end() :]
+        return text
+
+    def item(it: Item) -> Item:
+        return Item(text=expand(it.text), claim_id=it.claim_id, label=it.label, citations=it.citations, disputed=it.disputed)
+
+    out = []
+    for section in sections:
+        blocks = []
+        for block in section.blocks:
+            table = block.table
+            if table is not None:
+                table = Table(header=table.header, rows=tuple(tuple(item(c) for c in row) for row in table.rows), widths=table.widths)
+            blocks.append(Block(kind=block.kind, items=tuple(item(i) for i in block.items), table=table, title=block.title))
+        out.append(
+            Section(
+                key=section.key,
+                heading=section.heading,
+                level=section.level,
+                blocks=tuple(blocks),
+                number=section.number,
+                page_break_before=section.page_break_before,
+            )
+        )
+    return out
+
+
+def number_sections(sections: list[Section], layout: Layout) -> list[Section]:
+    """Number level-1 and level-2 headings '1', '1.1' where the layout is numbered."""
+    if not layout.numbered:
+        return sections
+    unnumbered = {s.key for s in layout.sections if not s.numbered}
+    out = []
+    major = minor = 0
+    for section in sections:
+        number = None
+        if section.key not in unnumbered and section.heading and not section.key.startswith("dispute-"):
+            if section.level == 1:
+                major += 1
+                minor = 0
+                number = str(major)
+            elif section.level == 2 and major:
+                minor += 1
+                number = f"{major}.{minor}"
+        out.append(
+            Section(
+                key=section.key,
+                heading=section.heading,
+                level=section.level,
+                blocks=section.blocks,
+                number=number,
+                page_break_before=section.page_break_before,
+            )
+        )
+    return out
+
+
+def select_content(
+    summary: Summary,
+    layout: Layout,
+    *,
+    evidence: Evidence | None = None,
+    trims: Trims | None = None,
+    load: Callable[[str], Layout] | None = None,
+    layout_files: tuple[str, ...] = (),
+) -> Brief:
+    """Choose, order and cite the claims of one paper; raise if a rule of DESIGN §6 would break."""
+    selector = _Selector(summary, layout, evidence or Evidence(), trims or Trims(), load)
+    sections = selector.sections()
+    sections = number_sections(expand_acronyms(sections, summary), layout)
+    included = [summary.claim(i) for i in selector.included]
+
+    audience = layout.audience
+    if audience in (Audience.PUBLIC, Audience.PARLIAMENT):
+        sensitive = [c.id for c in included if c.sensitivity is Marking.OFFICIAL_SENSITIVE]
+        if sensitive:
+            raise MarkingError(
+                f"{layout.length.value}-{audience.value}: sensitive claims would appear in a "
+                f"{audience.value} paper: {', '.join(sensitive)}"
+            )
+    missing_p1 = [
+        c.id
+        for c in summary.claims
+        if c.priority == 1 and audience in c.audiences and c.id not in selector.included and c.id not in selector.evidence.lost
+    ]
+    if missing_p1:
+        raise FitError(
+            f"{layout.length.value}-{audience.value}: priority-1 claims have no place in the layout: "
+            f"{', '.join(missing_p1)}"
+        )
+
+    marking = marking_of(summary, included).value if layout.marked else None
+    dropped = tuple(
+        Dropped(claim_id=c.id, priority=c.priority, reason=selector.reasons.get(c.id, _no_section(c)))
+        for c in summary.claims
+        if audience in c.audiences and c.id not in selector.included
+    )
+    lost = tuple(
+        Dropped(claim_id=c, priority=summary.claim(c).priority, reason="its evidence was not found in the source")
+        for c in sorted(selector.evidence.lost)
+        if audience in summary.claim(c).audiences
+    )
+    s = summary.subject
+    as_of = f"Information correct as of {s.as_of.day} {s.as_of.strftime('%B %Y')}"
+    cover_lines = tuple(line.format(owner=s.owner, version=s.version) for line in layout.cover_lines)
+    return Brief(
+        summary_id=summary.id,
+        edition=f"{layout.length.value}-{audience.value}",
+        length=layout.length.value,
+        audience=audience.value,
+        title=s.title,
+        subtitle=layout.subtitle,
+        as_of=as_of,
+        marking=marking,
+        author=s.owner,
+        subject=f"{s.short_title}: {layout.subtitle.lower()}",
+        keywords=tuple(k for k in (marking, *s.parties, s.legal_form.value, layout.length.value, audience.value) if k),
+        language="en-GB",
+        cover=layout.cover,
+        contents=layout.contents,
+        numbered=layout.numbered,
+        citation_style=layout.citations,
+        cover_lines=cover_lines,
+        sections=tuple(sections),
+        included=tuple(selector.included),
+        dropped=dropped + lost,
+        shortened=tuple(dict.fromkeys(selector.shortened)),
+        layout_files=layout_files,
+        warnings=tuple(selector.warnings),
+    )
+
+
+def _no_section(claim: Claim) -> str:
+    return f"no section of this layout takes a {claim.kind.value} on topic '{claim.topic.value}'"
