@@ -1,0 +1,328 @@
+"""Word output: reopen the .docx with python-docx and read its XML parts."""
+
+from __future__ import annotations
+
+import dataclasses
+import io
+import re
+import shutil
+import subprocess
+import sys
+import zipfile
+from pathlib import Path
+
+import pytest
+from docx import Document
+from docx.oxml.ns import qn
+
+from briefgen.brief import Block, BlockKind, Brief, CitationStyle, Item, Section
+from briefgen.errors import BuildError
+from briefgen.render.docx import write_docx
+from briefgen.render.ooxml import bookmark_name
+
+sys.path.insert(0, str(Path(__file__).parent))
+from sample import sample_brief
+
+W = "{http://schemas.openxmlformats.org/wordprocessingml/2006/main}"
+HYPERLINK_REL = "http://schemas.openxmlformats.org/officeDocument/2006/relationships/hyperlink"
+
+
+def parts(data: bytes) -> dict[str, str]:
+    """Return every XML member of a .docx as text."""
+    with zipfile.ZipFile(io.BytesIO(data)) as z:
+        return {name: z.read(name).decode() for name in z.namelist() if name.endswith((".xml", ".rels"))}
+
+
+def with_urls(brief: Brief, url: str = "https://example.org/{}?a=1&b=2") -> Brief:
+    """Return `brief` citing by links, with `url` (formatted with the source id) on every citation."""
+
+    def item(it: Item) -> Item:
+        cites = tuple(dataclasses.replace(c, url=url.format(c.source_id)) for c in it.citations)
+        return dataclasses.replace(it, citations=cites)
+
+    sections = tuple(
+        dataclasses.replace(
+            s, blocks=tuple(dataclasses.replace(b, items=tuple(map(item, b.items))) for b in s.blocks)
+        )
+        for s in brief.sections
+    )
+    return dataclasses.replace(brief, sections=sections, citation_style=CitationStyle.LINKS)
+
+
+@pytest.fixture(autouse=True)
+def _no_source_date_epoch(monkeypatch: pytest.MonkeyPatch) -> None:
+    # Dates below come from the brief's as-of date unless a test pins SOURCE_DATE_EPOCH itself.
+    monkeypatch.delenv("SOURCE_DATE_EPOCH", raising=False)
+
+
+@pytest.fixture(scope="module")
+def sample_docx() -> bytes:
+    with pytest.MonkeyPatch.context() as mp:
+        mp.delenv("SOURCE_DATE_EPOCH", raising=False)
+        return write_docx(sample_brief())
+
+
+def test_headings_use_builtin_styles_in_order(sample_docx: bytes) -> None:
+    doc = Document(io.BytesIO(sample_docx))
+    headings = [(p.style.name, p.text) for p in doc.paragraphs if p.style.name.startswith("Heading")]
+    assert headings == [
+        ("Heading 1", "1 Summary"),
+        ("Heading 1", "2 Context"),
+        ("Heading 2", "2.1 Key provisions"),
+        ("Heading 1", "3 Questions"),
+    ]
+    assert doc.paragraphs[1].style.name == "Title"
+
+
+def test_marking_first_paragraph_and_in_every_header_and_footer(sample_docx: bytes) -> None:
+    doc = Document(io.BytesIO(sample_docx))
+    first = doc.paragraphs[0]
+    assert (first.text, first.style.name) == ("OFFICIAL", "Marking")
+    for section in doc.sections:
+        assert not section.header.is_linked_to_previous
+        assert section.header.paragraphs[0].text == "OFFICIAL"
+        assert "OFFICIAL" in section.footer.paragraphs[0].text
+        assert section.header.paragraphs[0].runs[0].bold
+
+
+def test_footer_has_page_and_numpages_fields(sample_docx: bytes) -> None:
+    footers = [xml for name, xml in parts(sample_docx).items() if name.startswith("word/footer")]
+    assert footers
+    for xml in footers:
+        instructions = [t.strip() for t in re.findall(r"<w:instrText[^>]*>([^<]*)</w:instrText>", xml)]
+        assert instructions == ["PAGE", "NUMPAGES"]
+        assert xml.count('w:fldCharType="begin"') == 2
+
+
+def test_footnotes_hold_each_quote_and_are_referenced(sample_docx: bytes) -> None:
+    xml = parts(sample_docx)
+    footnotes = xml["word/footnotes.xml"]
+    brief = sample_brief()
+    for citation in brief.footnotes():
+        assert citation.quote in footnotes
+    assert 'w:type="separator" w:id="-1"' in footnotes
+    assert 'w:type="continuationSeparator" w:id="0"' in footnotes
+    body = xml["word/document.xml"]
+    refs = re.findall(
+        r'<w:rStyle w:val="FootnoteReference"/></w:rPr><w:footnoteReference w:id="(\d+)"/>', body
+    )
+    assert refs == [str(n) for n in range(1, len(brief.footnotes()) + 1)]
+    assert "footnotes.xml" in xml["word/_rels/document.xml.rels"]
+    assert "<w:footnotePr>" in xml["word/settings.xml"]
+
+
+def test_citation_style_none_leaves_only_separators() -> None:
+    data = write_docx(sample_brief(citation_style=CitationStyle.NONE))
+    xml = parts(data)
+    ids = re.findall(r'<w:footnote [^>]*w:id="(-?\d+)"', xml["word/footnotes.xml"])
+    assert sorted(ids) == ["-1", "0"]
+    assert "footnoteReference" not in xml["word/document.xml"]
+
+
+def test_links_style_makes_external_hyperlinks() -> None:
+    data = write_docx(with_urls(sample_brief()))
+    xml = parts(data)
+    rels = xml["word/_rels/document.xml.rels"]
+    assert rels.count(HYPERLINK_REL) == 2
+    assert 'Target="https://example.org/tokyo-summit?a=1&amp;b=2" TargetMode="External"' in rels
+    doc = Document(io.BytesIO(data))
+    links = [link for p in doc.paragraphs for link in p.hyperlinks]
+    assert [link.text for link in links] == ["Tokyo Summit (news)", "Strategic Realignment (academic paper)"]
+    assert "footnoteReference" not in xml["word/document.xml"]
+
+
+def test_links_style_refuses_unsafe_schemes() -> None:
+    brief = with_urls(sample_brief(), url="file:///etc/passwd#{}")
+    data = write_docx(brief)
+    assert HYPERLINK_REL not in parts(data)["word/_rels/document.xml.rels"]
+    assert "/etc/passwd" not in parts(data)["word/_rels/document.xml.rels"]
+
+
+def test_links_style_without_url_is_plain_text() -> None:
+    doc = Document(io.BytesIO(write_docx(sample_brief(citation_style=CitationStyle.LINKS))))
+    texts = [p.text for p in doc.paragraphs]
+    assert "The UK and Japan agreed on 31 January 2026 to deepen defence ties. (Tokyo Summit (news))" in texts
+    assert not any(p.hyperlinks for p in doc.paragraphs)
+
+
+def test_bullets_use_list_bullet_with_numbering_from_style(sample_docx: bytes) -> None:
+    doc = Document(io.BytesIO(sample_docx))
+    bullets = [p for p in doc.paragraphs if p.style.name == "List Bullet"]
+    assert [p.text for p in bullets] == ["First bullet.", "Second bullet."]
+    num_id = bullets[0].style.element.find(f"{W}pPr/{W}numPr/{W}numId")
+    assert num_id is not None
+    numbering = doc.part.numbering_part.element
+    num = numbering.num_having_numId(int(num_id.get(f"{W}val")))
+    abstract = numbering.find(f"{W}abstractNum[@{W}abstractNumId='{num.abstractNumId.val}']")
+    assert abstract.find(f"{W}lvl/{W}numFmt").get(f"{W}val") == "bullet"
+    numbered = [p.text for p in doc.paragraphs if p.style.name == "List Number"]
+    assert numbered == ["Step one.", "Step two."]
+
+
+def test_each_numbered_list_restarts_at_one() -> None:
+    steps = Block(kind=BlockKind.NUMBERED, items=(Item(text="One."), Item(text="Two.")))
+    section = Section(key="x", heading="Steps", level=1, blocks=(steps, steps))
+    data = write_docx(dataclasses.replace(sample_brief(), sections=(section,), included=()))
+    doc = Document(io.BytesIO(data))
+    numbered = [p for p in doc.paragraphs if p.style.name == "List Number"]
+    num_ids = [p._p.pPr.numPr.numId.val for p in numbered]
+    assert num_ids[0] == num_ids[1] != num_ids[2] == num_ids[3]
+    numbering = parts(data)["word/numbering.xml"]
+    for num_id in set(num_ids):
+        assert re.search(rf'<w:num w:numId="{num_id}">.*?<w:startOverride w:val="1"/>', numbering)
+
+
+def test_table_header_row_repeats_and_is_bold(sample_docx: bytes) -> None:
+    doc = Document(io.BytesIO(sample_docx))
+    (table,) = doc.tables
+    header = table.rows[0]
+    assert header._tr.trPr.find(qn("w:tblHeader")) is not None
+    assert [c.text for c in header.cells] == ["Commitment", "UK lead", "Timeline"]
+    assert all(run.bold for c in header.cells for run in c.paragraphs[0].runs)
+    widths = [c.width for c in header.cells]
+    assert widths[0] == pytest.approx(2 * widths[1], rel=0.01)
+    assert table.rows[1].cells[0].text == "Hold a 2+2 meeting"
+
+
+def test_core_and_custom_properties(sample_docx: bytes) -> None:
+    doc = Document(io.BytesIO(sample_docx))
+    props = doc.core_properties
+    assert props.title == "UK–Japan defence and security partnership"
+    assert props.author == "Policy Analysis Unit"
+    assert props.language == "en-GB"
+    assert props.category == "OFFICIAL"
+    assert "OFFICIAL" in props.keywords
+    assert props.revision == 1
+    assert props.created.year == 2026 and props.created.month == 11 and props.created.day == 22
+    xml = parts(sample_docx)
+    custom = xml["docProps/custom.xml"]
+    assert 'name="Classification"><vt:lpwstr>OFFICIAL</vt:lpwstr>' in custom
+    assert 'PartName="/docProps/custom.xml"' in xml["[Content_Types].xml"]
+    assert "custom-properties" in xml["_rels/.rels"]
+    assert '<w:lang w:val="en-GB"' in xml["word/styles.xml"]
+    with zipfile.ZipFile(io.BytesIO(sample_docx)) as z:
+        assert not [n for n in z.namelist() if "thumbnail" in n]
+
+
+def test_public_paper_is_unmarked() -> None:
+    brief = dataclasses.replace(sample_brief(), marking=None, keywords=("UK", "Japan"))
+    data = write_docx(brief)
+    doc = Document(io.BytesIO(data))
+    assert doc.paragraphs[0].style.name == "Title"
+    assert doc.core_properties.category == "PUBLIC"
+    assert "<vt:lpwstr>UNMARKED</vt:lpwstr>" in parts(data)["docProps/custom.xml"]
+    assert "OFFICIAL" not in doc.sections[0].header.paragraphs[0].text
+
+
+def test_bookmark_per_claim(sample_docx: bytes) -> None:
+    body = parts(sample_docx)["word/document.xml"]
+    names = re.findall(r'<w:bookmarkStart w:id="\d+" w:name="([^"]+)"/>', body)
+    expected = [bookmark_name(claim_id, set()) for claim_id in sample_brief().included]
+    assert names == expected
+    assert len(set(re.findall(r'<w:bookmarkStart w:id="(\d+)"', body))) == len(names)
+    assert body.count("<w:bookmarkEnd ") == len(names)
+
+
+def test_bookmark_names_are_valid_and_unique() -> None:
+    taken: set[str] = set()
+    long_id = "a-very-long-claim-identifier-that-goes-on-and-on"
+    first, second = bookmark_name(long_id, taken), bookmark_name(long_id, taken)
+    assert first != second
+    for name in (first, second, bookmark_name("9.x/ü", taken)):
+        assert re.fullmatch(r"[A-Za-z][A-Za-z0-9_]{0,39}", name), name
+
+
+def test_output_is_byte_identical(sample_docx: bytes, monkeypatch: pytest.MonkeyPatch) -> None:
+    assert write_docx(sample_brief()) == sample_docx
+    with zipfile.ZipFile(io.BytesIO(sample_docx)) as z:
+        names = z.namelist()
+        assert names[0] == "[Content_Types].xml"
+        assert {info.date_time for info in z.infolist()} == {(2026, 11, 22, 0, 0, 0)}
+    monkeypatch.setenv("SOURCE_DATE_EPOCH", "1767225600")  # 2026-01-01T00:00:00Z
+    pinned = write_docx(sample_brief())
+    assert pinned == write_docx(sample_brief())
+    assert Document(io.BytesIO(pinned)).core_properties.modified.year == 2026
+    with zipfile.ZipFile(io.BytesIO(pinned)) as z:
+        assert {info.date_time for info in z.infolist()} == {(2026, 1, 1, 0, 0, 0)}
+
+
+def test_markup_in_text_is_literal() -> None:
+    nasty = "<script>alert('x')</script> & <w:t>\x0b"
+    section = Section(
+        key="x",
+        heading="A & B <i>",
+        level=1,
+        blocks=(Block(kind=BlockKind.PARAGRAPH, items=(Item(text=nasty),)),),
+    )
+    brief = dataclasses.replace(sample_brief(), title="Q&A <b>", sections=(section,), included=())
+    data = write_docx(brief)
+    doc = Document(io.BytesIO(data))
+    texts = [p.text for p in doc.paragraphs]
+    assert "<script>alert('x')</script> & <w:t>" in texts
+    assert "Q&A <b>" in texts and "A & B <i>" in texts
+    assert "&lt;script&gt;" in parts(data)["word/document.xml"]
+
+
+def test_cover_and_contents() -> None:
+    data = write_docx(sample_brief(cover=True))
+    doc = Document(io.BytesIO(data))
+    body = parts(data)["word/document.xml"]
+    assert 'TOC \\o "1-3" \\h \\z \\u' in body
+    toc = [p.text for p in doc.paragraphs if p.style.name.startswith("toc")]
+    assert toc == ["1 Summary", "2 Context", "2.1 Key provisions", "3 Questions"]
+    assert '<w:updateFields w:val="true"/>' in parts(data)["word/settings.xml"]
+    contents = next(p for p in doc.paragraphs if p.text == "Contents")
+    assert contents.paragraph_format.page_break_before
+    first_heading = next(p for p in doc.paragraphs if p.style.name == "Heading 1")
+    assert first_heading.paragraph_format.page_break_before
+
+
+def test_custom_reference_without_footnotes_part(tmp_path: Path) -> None:
+    reference = tmp_path / "plain.docx"
+    Document().save(str(reference))  # python-docx's own template: no footnotes part, no Marking style
+    data = write_docx(sample_brief(), reference=reference)
+    xml = parts(data)
+    assert "held a meeting lasting approximately 20 minutes" in xml["word/footnotes.xml"]
+    assert "OFFICIAL" in Document(io.BytesIO(data)).paragraphs[0].text
+
+
+def test_bad_reference_is_a_build_error(tmp_path: Path) -> None:
+    bogus = tmp_path / "bogus.docx"
+    bogus.write_text("not a zip")
+    with pytest.raises(BuildError, match=r"bogus\.docx: cannot use as the Word reference document"):
+        write_docx(sample_brief(), reference=bogus)
+    with pytest.raises(BuildError, match=r"missing\.docx"):
+        write_docx(sample_brief(), reference=tmp_path / "missing.docx")
+
+
+@pytest.mark.skipif(shutil.which("libreoffice") is None, reason="LibreOffice is not installed")
+def test_libreoffice_renders_marking_on_every_page_and_footnotes(tmp_path: Path) -> None:
+    from pypdf import PdfReader
+
+    source = tmp_path / "sample.docx"
+    source.write_bytes(write_docx(sample_brief(cover=True)))
+    subprocess.run(
+        [
+            "libreoffice",
+            f"-env:UserInstallation=file://{tmp_path / 'profile'}",
+            "--headless",
+            "--convert-to",
+            "pdf",
+            "--outdir",
+            str(tmp_path),
+            str(source),
+        ],
+        check=True,
+        capture_output=True,
+        timeout=180,
+    )
+    reader = PdfReader(tmp_path / "sample.pdf")
+    pages = [" ".join(page.extract_text().split()) for page in reader.pages]
+    assert len(pages) >= 1
+    for number, text in enumerate(pages, start=1):
+        assert text.count("OFFICIAL") >= 2, f"page {number}: {text[:200]}"
+        assert f"Page {number} of {len(pages)}" in text
+    everything = " ".join(pages)
+    assert "held a meeting lasting approximately 20 minutes" in everything
+    width, height = reader.pages[0].mediabox.width, reader.pages[0].mediabox.height
+    assert (round(float(width) / 72 * 25.4), round(float(height) / 72 * 25.4)) == (210, 297)

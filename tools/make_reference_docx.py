@@ -1,0 +1,345 @@
+"""Generate templates/reference.docx: python-docx's default template restyled to match the PDF.
+
+Run `python tools/make_reference_docx.py` after changing a style here; the output is deterministic,
+so an unchanged script gives an unchanged file. Users may instead restyle reference.docx in Word:
+the renderer only needs the style names used below.
+"""
+
+from __future__ import annotations
+
+import io
+import sys
+from datetime import datetime
+from pathlib import Path
+
+from docx import Document
+from docx.opc.constants import RELATIONSHIP_TYPE as RT
+from docx.oxml import parse_xml
+from docx.oxml.ns import nsdecls, qn
+from docx.shared import Mm
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT / "src"))
+
+from briefgen.render.ooxml import (  # noqa: E402  (needs the path above)
+    footnotes_root,
+    normalise_zip,
+)
+
+OUTPUT = ROOT / "templates" / "reference.docx"
+FIXED_DATE = datetime(2026, 1, 1)
+STYLES_WITH_EFFECTS = "http://schemas.microsoft.com/office/2007/relationships/stylesWithEffects"
+
+# A4 with 18 mm side margins leaves 174 mm of text width: 9866 twips.
+TEXT_WIDTH = 9866
+FONT = '<w:rFonts w:ascii="Arial" w:hAnsi="Arial" w:eastAsia="Arial" w:cs="Arial"/>'
+BLACK = '<w:color w:val="000000"/>'
+# Header and footer: marking on the centre tab, page numbers on the right tab.
+TABS = (
+    f'<w:tabs><w:tab w:val="center" w:pos="{TEXT_WIDTH // 2}"/>'
+    f'<w:tab w:val="right" w:pos="{TEXT_WIDTH}"/></w:tabs>'
+)
+
+
+def size(points: float) -> str:
+    """Return run size elements for `points` (Word counts half-points)."""
+    half = round(points * 2)
+    return f'<w:sz w:val="{half}"/><w:szCs w:val="{half}"/>'
+
+
+# styleId: (type, name, basedOn, next, pPr inner xml, rPr inner xml, extra flags)
+STYLES: dict[str, tuple[str, str, str | None, str | None, str, str]] = {
+    "Normal": ("paragraph", "Normal", None, None, '<w:jc w:val="left"/>', FONT + BLACK + size(11)),
+    "Title": (
+        "paragraph",
+        "Title",
+        "Normal",
+        "Normal",
+        '<w:keepNext/><w:spacing w:before="0" w:after="80" w:line="240" w:lineRule="auto"/>',
+        "<w:b/><w:bCs/>" + size(17),
+    ),
+    "Subtitle": (
+        "paragraph",
+        "Subtitle",
+        "Normal",
+        "Normal",
+        '<w:keepNext/><w:spacing w:after="80"/>',
+        size(12),
+    ),
+    "Heading1": (
+        "paragraph",
+        "heading 1",
+        "Normal",
+        "Normal",
+        '<w:keepNext/><w:keepLines/><w:spacing w:before="240" w:after="80"/><w:outlineLvl w:val="0"/>',
+        "<w:b/><w:bCs/>" + size(13),
+    ),
+    "Heading2": (
+        "paragraph",
+        "heading 2",
+        "Normal",
+        "Normal",
+        '<w:keepNext/><w:keepLines/><w:spacing w:before="180" w:after="60"/><w:outlineLvl w:val="1"/>',
+        "<w:b/><w:bCs/>" + size(11.5),
+    ),
+    "Heading3": (
+        "paragraph",
+        "heading 3",
+        "Normal",
+        "Normal",
+        '<w:keepNext/><w:keepLines/><w:spacing w:before="120" w:after="40"/><w:outlineLvl w:val="2"/>',
+        "<w:b/><w:bCs/><w:i/><w:iCs/>" + size(11),
+    ),
+    "ListBullet": (
+        "paragraph",
+        "List Bullet",
+        "Normal",
+        None,
+        '<w:numPr><w:numId w:val="1"/></w:numPr><w:spacing w:after="40"/>'
+        '<w:ind w:left="357" w:hanging="357"/>',
+        "",
+    ),
+    "ListNumber": (
+        "paragraph",
+        "List Number",
+        "Normal",
+        None,
+        '<w:numPr><w:numId w:val="5"/></w:numPr><w:spacing w:after="40"/>'
+        '<w:ind w:left="357" w:hanging="357"/>',
+        "",
+    ),
+    "FootnoteText": (
+        "paragraph",
+        "footnote text",
+        "Normal",
+        None,
+        '<w:spacing w:after="0" w:line="240" w:lineRule="auto"/><w:ind w:left="227" w:hanging="227"/>',
+        size(8.5),
+    ),
+    "FootnoteReference": (
+        "character",
+        "footnote reference",
+        None,
+        None,
+        "",
+        '<w:vertAlign w:val="superscript"/>',
+    ),
+    "Hyperlink": ("character", "Hyperlink", None, None, "", '<w:color w:val="1D4F91"/><w:u w:val="single"/>'),
+    "Marking": (
+        "paragraph",
+        "Marking",
+        "Normal",
+        "Normal",
+        '<w:spacing w:after="120"/><w:jc w:val="center"/>',
+        "<w:b/><w:bCs/><w:caps/>" + size(9),
+    ),
+    # The left indent matches the bullet level used for box items so Word draws one box, not several.
+    "Box": (
+        "paragraph",
+        "Box",
+        "Normal",
+        "Box",
+        '<w:keepLines/><w:pBdr><w:left w:val="single" w:sz="24" w:space="8" w:color="404040"/></w:pBdr>'
+        '<w:shd w:val="clear" w:color="auto" w:fill="F0F0F0"/><w:spacing w:before="0" w:after="60"/>'
+        '<w:ind w:left="499" w:right="142" w:hanging="357"/>',
+        "",
+    ),
+    "Note": (
+        "paragraph",
+        "Note",
+        "Normal",
+        "Normal",
+        '<w:spacing w:before="120"/>',
+        "<w:i/><w:iCs/>" + size(10),
+    ),
+    "TOCHeading": (
+        "paragraph",
+        "TOC Heading",
+        "Heading1",
+        "Normal",
+        '<w:outlineLvl w:val="9"/>',
+        "",
+    ),
+    "TOC1": ("paragraph", "toc 1", "Normal", "Normal", '<w:spacing w:after="60"/>', ""),
+    "TOC2": ("paragraph", "toc 2", "Normal", "Normal", '<w:spacing w:after="60"/><w:ind w:left="284"/>', ""),
+    "TOC3": ("paragraph", "toc 3", "Normal", "Normal", '<w:spacing w:after="60"/><w:ind w:left="567"/>', ""),
+    "Header": (
+        "paragraph",
+        "header",
+        "Normal",
+        None,
+        TABS + '<w:spacing w:after="0" w:line="240" w:lineRule="auto"/>',
+        size(9),
+    ),
+    "Footer": (
+        "paragraph",
+        "footer",
+        "Normal",
+        None,
+        TABS + '<w:spacing w:after="0" w:line="240" w:lineRule="auto"/>',
+        size(9),
+    ),
+}
+
+# Linked character styles of the restyled paragraph styles: dropped so they cannot reintroduce
+# the template's theme fonts and colours.
+DROP_STYLES = {
+    "Heading1Char",
+    "Heading2Char",
+    "Heading3Char",
+    "TitleChar",
+    "SubtitleChar",
+    "HeaderChar",
+    "FooterChar",
+}
+KEEP_TABLE_STYLES = {"TableNormal", "TableGrid"}
+
+
+def style_xml(style_id: str) -> str:
+    """Return the `<w:style>` element for `style_id` from STYLES."""
+    kind, name, based_on, next_style, ppr, rpr = STYLES[style_id]
+    custom = style_id in {"Marking", "Box", "Note"}
+    parts = [
+        f'<w:style {nsdecls("w")} w:type="{kind}" w:styleId="{style_id}"'
+        + (' w:default="1"' if style_id == "Normal" else "")
+        + (' w:customStyle="1"' if custom else "")
+        + ">",
+        f'<w:name w:val="{name}"/>',
+    ]
+    if based_on:
+        parts.append(f'<w:basedOn w:val="{based_on}"/>')
+    if next_style:
+        parts.append(f'<w:next w:val="{next_style}"/>')
+    parts.append('<w:uiPriority w:val="9"/><w:qFormat/>' if name.startswith("heading") else "<w:qFormat/>")
+    if ppr:
+        parts.append(f"<w:pPr>{ppr}</w:pPr>")
+    if rpr:
+        parts.append(f"<w:rPr>{rpr}</w:rPr>")
+    parts.append("</w:style>")
+    return "".join(parts)
+
+
+def restyle(styles: object) -> None:
+    """Apply STYLES and the document defaults to the styles part root `styles`."""
+    root = styles  # CT_Styles
+    defaults = root.find(qn("w:docDefaults"))  # type: ignore[attr-defined]
+    root.remove(defaults)  # type: ignore[attr-defined]
+    root.insert(  # type: ignore[attr-defined]
+        0,
+        parse_xml(
+            f"<w:docDefaults {nsdecls('w')}><w:rPrDefault><w:rPr>{FONT}{size(11)}"
+            '<w:lang w:val="en-GB" w:eastAsia="en-GB" w:bidi="ar-SA"/></w:rPr></w:rPrDefault>'
+            '<w:pPrDefault><w:pPr><w:spacing w:after="80" w:line="276" w:lineRule="auto"/></w:pPr>'
+            "</w:pPrDefault></w:docDefaults>"
+        ),
+    )
+    for style in list(root.findall(qn("w:style"))):  # type: ignore[attr-defined]
+        style_id = style.get(qn("w:styleId"))
+        is_table = style.get(qn("w:type")) == "table"
+        if style_id in DROP_STYLES or style_id in STYLES or (is_table and style_id not in KEEP_TABLE_STYLES):
+            root.remove(style)  # type: ignore[attr-defined]
+            continue
+        # Theme fonts and colours would override Arial and black; let the defaults show through.
+        for rfonts in style.iter(qn("w:rFonts")):
+            rfonts.getparent().remove(rfonts)
+        for color in style.iter(qn("w:color")):
+            color.getparent().remove(color)
+        for link in style.findall(qn("w:link")):
+            style.remove(link)
+        if style_id == "TableGrid":
+            # A little air above and below cell text; Table Grid has none.
+            for margin in style.iter(qn("w:top"), qn("w:bottom")):
+                if margin.getparent().tag == qn("w:tblCellMar"):
+                    margin.set(qn("w:w"), "40")
+    for style_id in STYLES:
+        root.append(parse_xml(style_xml(style_id)))  # type: ignore[attr-defined]
+
+
+def renumber(numbering: object) -> None:
+    """Make the List Bullet (num 1) and List Number (num 5) levels match the styles' indents."""
+    root = numbering
+    for abstract in root.findall(qn("w:abstractNum")):  # type: ignore[attr-defined]
+        lvl = abstract.find(qn("w:lvl"))
+        pstyle = lvl.find(qn("w:pStyle"))
+        if pstyle is None or pstyle.get(qn("w:val")) not in ("ListBullet", "ListNumber"):
+            continue
+        ppr = lvl.find(qn("w:pPr"))
+        lvl.remove(ppr)
+        lvl.append(
+            parse_xml(
+                # No explicit tab stop: the hanging indent is the tab, wherever a style puts it.
+                f'<w:pPr {nsdecls("w")}><w:ind w:left="357" w:hanging="357"/></w:pPr>'
+            )
+        )
+        if pstyle.get(qn("w:val")) == "ListBullet":
+            # A plain bullet in the body font: Symbol's private-use bullet is missing from many fonts.
+            lvl.find(qn("w:lvlText")).set(qn("w:val"), "\u2022")
+            rpr = lvl.find(qn("w:rPr"))
+            if rpr is not None:
+                lvl.remove(rpr)
+            lvl.append(
+                parse_xml(
+                    f"<w:rPr {nsdecls('w')}>"
+                    '<w:rFonts w:ascii="Arial" w:hAnsi="Arial" w:hint="default"/></w:rPr>'
+                )
+            )
+
+
+def build() -> bytes:
+    """Return the bytes of the reference document."""
+    doc = Document()
+    package = doc.part.package
+    # Word 2010 reads stylesWithEffects.xml in preference to styles.xml; drop it with the
+    # template's preview picture and bibliography store.
+    for r_id, rel in list(doc.part.rels.items()):
+        if rel.reltype in (STYLES_WITH_EFFECTS, RT.CUSTOM_XML):
+            del doc.part.rels[r_id]
+    for r_id, rel in list(package.rels.items()):
+        if rel.reltype == RT.THUMBNAIL:
+            del package.rels[r_id]
+    for part in package.iter_parts():
+        if part.partname == "/word/theme/theme1.xml":
+            part._blob = part.blob.replace(b'typeface="Calibri"', b'typeface="Arial"').replace(
+                b'typeface="Cambria"', b'typeface="Arial"'
+            )
+
+    restyle(doc.styles.element)
+    renumber(doc.part.numbering_part.element)
+
+    section = doc.sections[0]
+    section.page_width, section.page_height = Mm(210), Mm(297)
+    section.top_margin = section.bottom_margin = Mm(20)
+    section.left_margin = section.right_margin = Mm(18)
+    section.header_distance = section.footer_distance = Mm(8)
+
+    settings = doc.settings.element
+    for tag in ("w:savePreviewPicture", "w:rsids", "w:proofState"):
+        for found in settings.findall(qn(tag)):
+            settings.remove(found)
+    settings.find(qn("w:themeFontLang")).set(qn("w:val"), "en-GB")
+
+    footnotes_root(doc.part)  # an empty footnotes part: its separators, ready for the renderer
+
+    props = doc.core_properties
+    props.author = props.last_modified_by = "briefgen"
+    props.comments = "Reference styles for briefgen Word output"
+    props.title = "briefgen reference document"
+    props.language = "en-GB"
+    props.created = props.modified = FIXED_DATE
+    props.revision = 1
+
+    buffer = io.BytesIO()
+    doc.save(buffer)
+    return normalise_zip(buffer.getvalue(), when=FIXED_DATE)
+
+
+def main() -> None:
+    """Write templates/reference.docx."""
+    data = build()
+    OUTPUT.parent.mkdir(parents=True, exist_ok=True)
+    OUTPUT.write_bytes(data)
+    sys.stdout.write(f"wrote {OUTPUT.relative_to(ROOT)} ({len(data)} bytes)\n")
+
+
+if __name__ == "__main__":
+    main()
