@@ -1,0 +1,25 @@
+"""Renderers: a Brief in, HTML, PDF or Word out; where the templates and assets live.
+
+The PDF and Word writers pull in heavy libraries, so they are imported from their own modules
+(`briefgen.render.pdf`, `briefgen.render.docx`) when needed, never from here.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+TEMPLATES_ENV = "BRIEFGEN_TEMPLATES"
+
+
+def templates_dir() -> Path:
+    """Return the templates folder: $BRIEFGEN_TEMPLATES if set, else the repository's `templates/`."""
+    override = os.environ.get(TEMPLATES_ENV)
+    if override:
+        return Path(override).resolve()
+    return Path(__file__).resolve().parents[3] / "templates"
+
+
+def assets_dir() -> Path:
+    """Return the folder of fonts and stylesheets that the PDF renderer may read, symlinks resolved."""
+    return (templates_dir() / "assets").resolve()

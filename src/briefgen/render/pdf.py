@@ -1,0 +1,209 @@
+"""Lay out print HTML with WeasyPrint and write a tagged, reproducible PDF/UA-1 file.
+
+WeasyPrint is imported here and nowhere else; import this module only when a PDF is wanted.
+Every resource WeasyPrint asks for goes through `AssetFetcher`, which reads nothing outside
+`templates/assets/`, and every warning or error WeasyPrint logs fails the build.
+"""
+
+from __future__ import annotations
+
+import importlib
+import logging
+import mimetypes
+import os
+import threading
+import warnings
+from collections.abc import Iterator
+from contextlib import contextmanager
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+from urllib.parse import unquote, urlsplit
+from urllib.request import url2pathname
+
+# Without libharfbuzz-subset WeasyPrint warns at import that it will need it one day; fontTools
+# subsets the fonts meanwhile (see _HARMLESS). Only that warning is silenced.
+with warnings.catch_warnings():
+    warnings.filterwarnings("ignore", message="HarfBuzz-Subset will be required", category=DeprecationWarning)
+    import weasyprint
+    from weasyprint.text.fonts import FontConfiguration
+    from weasyprint.urls import URLFetcher, URLFetcherResponse, path2url
+
+from briefgen.errors import BuildError
+from briefgen.render import assets_dir
+
+Document = Any  # weasyprint.document.Document; WeasyPrint ships no type information
+
+_LOGGER = logging.getLogger("weasyprint")
+# Make sure warnings reach our handler even if the application quietened the root logger.
+if _LOGGER.getEffectiveLevel() > logging.WARNING:
+    _LOGGER.setLevel(logging.WARNING)
+
+# WeasyPrint messages known to be harmless; every other WARNING or ERROR from the "weasyprint"
+# logger fails the build.
+# - "Using fontTools instead of HarfBuzz-Subset": logged when the system lacks libharfbuzz-subset;
+#   fontTools then subsets the fonts, which still embeds every glyph used (checked in the tests).
+_HARMLESS: tuple[str, ...] = ("Using fontTools instead of HarfBuzz-Subset",)
+
+# One font configuration for every document: @font-face fonts are loaded once and reused.
+# WeasyPrint, Pango and fontconfig are not safe to drive from two threads at once, hence the lock.
+_FONT_CONFIG = FontConfiguration()
+_RENDER_LOCK = threading.Lock()
+
+_PDF_OPTIONS: dict[str, Any] = {
+    "pdf_variant": "pdf/ua-1",  # tagged PDF 1.7 with PDF/UA identification in XMP
+    "pdf_identifier": True,  # /ID from an MD5 of the content: stable for stable input
+    "uncompressed_pdf": False,
+}
+
+
+class FetchRefusedError(ValueError):
+    """A URL was refused because it is not data: or a file under templates/assets/."""
+
+
+class AssetFetcher(URLFetcher):  # type: ignore[misc]  # WeasyPrint is untyped
+    """Fetch only `data:` URLs and `file:` URLs that resolve inside the assets folder; refuse the rest.
+
+    Refused URLs are recorded in `refused`, fetched files in `fetched`, so tests can see what was asked.
+    """
+
+    def __init__(self, root: Path | None = None) -> None:
+        super().__init__(allowed_protocols=("data", "file"), allow_redirects=False)
+        self.root = (root or assets_dir()).resolve()
+        self.fetched: list[str] = []
+        self.refused: list[str] = []
+
+    def fetch(self, url: str, headers: Any = None) -> URLFetcherResponse:
+        """Return the resource at `url`, or raise FetchRefusedError without touching anything."""
+        scheme = url.split(":", 1)[0].lower() if ":" in url else ""
+        if scheme == "data":
+            return super().fetch(url, headers)
+        if scheme == "file":
+            path = self._asset_path(url)
+            if path is not None:
+                self.fetched.append(url)
+                content_type = mimetypes.guess_type(path.name)[0] or "application/octet-stream"
+                return URLFetcherResponse(path.as_uri(), path.read_bytes(), {"Content-Type": content_type})
+        self.refused.append(url)
+        raise FetchRefusedError(f"refused to fetch {url!r}: only files under {self.root} may be read")
+
+    def _asset_path(self, url: str) -> Path | None:
+        """Return the file a file: URL names if it exists inside the assets folder, else None."""
+        try:
+            parts = urlsplit(url)
+        except ValueError:
+            return None
+        if parts.netloc not in ("", "localhost"):
+            return None
+        try:
+            path = Path(url2pathname(unquote(parts.path))).resolve(strict=True)
+        except (OSError, RuntimeError, ValueError):
+            return None
+        if not path.is_file() or not path.is_relative_to(self.root):
+            return None
+        return path
+
+
+def render_document(html: str) -> Document:
+    """Lay out print HTML (from `render_html(media="print")`) into pages; raise BuildError on any problem."""
+    fetcher = AssetFetcher()
+    with _render_lock(), _weasyprint_problems_fail("laying out the PDF"):
+        document = weasyprint.HTML(
+            string=html, base_url=path2url(str(fetcher.root) + os.sep), url_fetcher=fetcher
+        ).render(font_config=_FONT_CONFIG, **_PDF_OPTIONS)
+    _set_dates(document)
+    return document
+
+
+def page_count(html: str) -> int:
+    """Return the number of pages the print HTML lays out to."""
+    return len(render_document(html).pages)
+
+
+def write_pdf(source: Document | str, path: Path | None = None) -> bytes:
+    """Write a laid-out document (or print HTML) as PDF/UA-1; return the bytes, saved to `path` if given."""
+    document = render_document(source) if isinstance(source, str) else source
+    with _render_lock(), _weasyprint_problems_fail("writing the PDF"), _fixed_font_timestamps():
+        data: bytes = document.write_pdf(finisher=_add_classification, **_PDF_OPTIONS)
+    if path is not None:
+        path.write_bytes(data)
+    return data
+
+
+def _set_dates(document: Document) -> None:
+    """Date the PDF from SOURCE_DATE_EPOCH if set (WeasyPrint ignores it); otherwise leave it undated.
+
+    Without <meta name="dcterms.created"> WeasyPrint writes no dates at all, so output stays
+    byte-identical either way.
+    """
+    epoch = os.environ.get("SOURCE_DATE_EPOCH", "").strip()
+    if not epoch:
+        return
+    try:
+        when = datetime.fromtimestamp(int(epoch), tz=UTC)
+    except (ValueError, OverflowError, OSError) as error:
+        raise BuildError(f"SOURCE_DATE_EPOCH: not a Unix timestamp: {epoch!r}") from error
+    stamp = when.strftime("%Y-%m-%dT%H:%M:%SZ")
+    document.metadata.created = stamp
+    document.metadata.modified = stamp
+
+
+def _add_classification(document: Document, pdf: Any) -> None:
+    """Record the marking (<meta name="Classification">) as a /Classification document property."""
+    marking = document.metadata.custom.get("classification")  # WeasyPrint lower-cases meta names
+    if marking:
+        pdf.info["Classification"] = importlib.import_module("pydyf").String(marking)
+
+
+@contextmanager
+def _fixed_font_timestamps() -> Iterator[None]:
+    """Stop fontTools stamping subset fonts with the current time, which breaks byte-identical output.
+
+    fontTools (used to subset fonts when libharfbuzz-subset is missing) writes `head.modified` as
+    now, or as SOURCE_DATE_EPOCH when that is set; without it, we write 0 (1904-01-01).
+    """
+    if os.environ.get("SOURCE_DATE_EPOCH", "").strip():
+        yield
+        return
+    head = importlib.import_module("fontTools.ttLib.tables._h_e_a_d")
+    original = getattr(head, "timestampNow")  # noqa: B009  # fontTools is untyped
+    setattr(head, "timestampNow", lambda: 0)  # noqa: B010
+    try:
+        yield
+    finally:
+        setattr(head, "timestampNow", original)  # noqa: B010
+
+
+@contextmanager
+def _render_lock() -> Iterator[None]:
+    with _RENDER_LOCK:
+        yield
+
+
+class _ProblemHandler(logging.Handler):
+    """Collect WARNING and above from this thread's WeasyPrint calls."""
+
+    def __init__(self) -> None:
+        super().__init__(level=logging.WARNING)
+        self.thread = threading.get_ident()
+        self.messages: list[str] = []
+
+    def emit(self, record: logging.LogRecord) -> None:
+        if record.thread != self.thread:
+            return
+        message = record.getMessage()
+        if not any(harmless in message for harmless in _HARMLESS):
+            self.messages.append(message)
+
+
+@contextmanager
+def _weasyprint_problems_fail(stage: str) -> Iterator[None]:
+    """Raise BuildError if WeasyPrint logs a warning or error (missing font, stylesheet, image…)."""
+    handler = _ProblemHandler()
+    _LOGGER.addHandler(handler)
+    try:
+        yield
+    finally:
+        _LOGGER.removeHandler(handler)
+    if handler.messages:
+        raise BuildError(f"WeasyPrint reported problems while {stage}: " + "; ".join(handler.messages))
