@@ -3,8 +3,9 @@ PYTHON ?= python3.11
 VENV   := .venv
 BIN    := $(VENV)/bin
 # Debian packages the papers and the tests need: fonts for Word-compatible metrics,
-# LibreOffice to open .docx files as a real client would, poppler for PNG previews.
-APT_PACKAGES := libpango-1.0-0 libpangoft2-1.0-0 fonts-liberation2 fonts-crosextra-carlito \
+# LibreOffice to open .docx files as a real client would, poppler for PNG previews,
+# harfbuzz-subset so WeasyPrint subsets fonts natively (fontTools is slower).
+APT_PACKAGES := libpango-1.0-0 libpangoft2-1.0-0 libharfbuzz-subset0 fonts-liberation2 fonts-crosextra-carlito \
                 libreoffice-writer-nogui poppler-utils
 
 .PHONY: brief test lint bench deps venv clean

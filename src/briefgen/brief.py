@@ -122,6 +122,7 @@ class Brief:
     included: tuple[str, ...]  # claim ids in reading order
     dropped: tuple[Dropped, ...] = ()
     shortened: tuple[str, ...] = ()  # claims given in their short form to save space
+    short_form: tuple[str, ...] = ()  # every claim shown in its short form, whatever the reason
     layout_files: tuple[str, ...] = ()  # layouts used, relative to templates/
     warnings: tuple[str, ...] = ()
     extra: dict[str, str] = field(default_factory=dict)

@@ -9,17 +9,17 @@ import tempfile
 import time
 from collections import Counter
 from collections.abc import Iterable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
 from briefgen import __version__
 from briefgen.anchoring import Grade, QuoteCheck, anchor_summary
-from briefgen.brief import Brief, items_of
+from briefgen.brief import Brief, block_items, items_of
 from briefgen.errors import BuildError, EvidenceError, FitError, QualityError
 from briefgen.layouts import Layout, layouts_dir, load_layout
 from briefgen.loading import load_summary
-from briefgen.model import Audience, Edition, Format, Length, Summary
+from briefgen.model import Audience, Claim, Edition, Format, Length, Summary
 from briefgen.quality import Quality, assess_quality
 from briefgen.selection import Evidence, Trims, select_content, words
 
@@ -109,19 +109,43 @@ def editions_to_build(
 
 
 def _next_trim(brief: Brief, summary: Summary, trims: Trims) -> Trims | None:
-    """Return the next, smallest cut: shorten a long claim, else drop the lowest-priority claim."""
+    """Return the next, smallest cut: shorten a long claim, else drop the lowest-priority claim.
+
+    A claim that is the last of its section goes last, so cutting thins every section before it
+    empties one; priority-1 claims are shortened but never dropped.
+    """
     order = {c.id: i for i, c in enumerate(summary.claims)}
+    per_section: dict[str, int] = {}
+    section_of: dict[str, str] = {}
+    for section in brief.sections:
+        for block in section.blocks:
+            for item in block_items(block):
+                if item.claim_id and item.claim_id not in section_of:
+                    section_of[item.claim_id] = section.key
+                    per_section[section.key] = per_section.get(section.key, 0) + 1
     shown = [summary.claim(i) for i in brief.included if i not in trims.drop]
-    # Lowest priority first, later in the summary first.
-    by_cost = sorted(shown, key=lambda c: (-c.priority, -order[c.id]))
+    by_cost = sorted(
+        shown,
+        key=lambda c: (
+            per_section.get(section_of.get(c.id, ""), 0) <= 1,
+            -c.priority,
+            -per_section.get(section_of.get(c.id, ""), 0),  # thin the fullest section first
+            -order[c.id],
+        ),
+    )
+    short = set(brief.short_form) | trims.shorten
+
+    def can_shorten(claim: Claim) -> bool:
+        return claim.id not in short and claim.full != claim.short
+
     for claim in by_cost:
-        if claim.priority > 1 and claim.id not in trims.shorten and claim.full != claim.short and claim.id not in brief.shortened:
+        if claim.priority > 1 and can_shorten(claim):
             return Trims(shorten=trims.shorten | {claim.id}, drop=trims.drop)
     for claim in by_cost:
         if claim.priority > 1:
             return Trims(shorten=trims.shorten, drop=trims.drop | {claim.id})
     for claim in by_cost:
-        if claim.id not in trims.shorten and claim.full != claim.short and claim.id not in brief.shortened:
+        if can_shorten(claim):
             return Trims(shorten=trims.shorten | {claim.id}, drop=trims.drop)
     return None
 
@@ -158,39 +182,68 @@ class Builder:
         )
 
     def fit(self, edition: Edition, timings: dict[str, float]) -> tuple[Brief, int, Any, Trims]:
-        """Select content, and for a one-page paper cut it until it fits one A4 page and 400 words.
+        """Select content and cut it until the paper fits its page limit (and a one-page paper 400 words).
 
-        Returns the brief, the rounds taken and, for one-page papers, the rendered PDF document
-        (so the build does not lay it out twice).
+        Cuts are made by choosing content, never by shrinking type. The cuts form a sequence
+        (shorten, then drop, lowest priority first); a binary search finds the fewest cuts that
+        fit, so a paper needs a handful of layouts, not one per cut. Returns the brief, the
+        layouts made, the laid-out PDF document (so the build does not lay it out twice) and the
+        cuts.
         """
+        layout = self.layout(f"{edition.length.value}-{edition.audience.value}")
+        started = time.perf_counter()
+        briefs = [self.select(edition, Trims())]
+        cuts = [Trims()]
+        timings["select"] = time.perf_counter() - started
+        if layout.max_pages is None:
+            return briefs[0], 0, None, cuts[0]
         from briefgen.render.html import render_html
+        from briefgen.render.pdf import render_document
 
-        trims = Trims()
-        rounds = 0
+        max_pages = layout.max_pages
+        one_page = edition.length is Length.ONE_PAGE
+        laid_out: dict[int, tuple[bool, Any, int]] = {}
+
+        def fits(k: int) -> bool:
+            if k not in laid_out:
+                t = time.perf_counter()
+                document = render_document(render_html(briefs[k]))
+                pages = len(document.pages)
+                ok = pages <= max_pages and (not one_page or body_words(briefs[k]) <= ONE_PAGE_WORDS)
+                laid_out[k] = (ok, document, pages)
+                timings["fit_render"] = timings.get("fit_render", 0.0) + time.perf_counter() - t
+            return laid_out[k][0]
+
+        if fits(0):
+            return briefs[0], 1, laid_out[0][1], cuts[0]
+        t = time.perf_counter()
+        first = briefs[0]
         while True:
-            rounds += 1
-            started = time.perf_counter()
-            brief = self.select(edition, trims)
-            timings["select"] = timings.get("select", 0.0) + time.perf_counter() - started
-            if edition.length is not Length.ONE_PAGE:
-                return brief, rounds, None, trims
-            html = render_html(brief)
-            started = time.perf_counter()
-            from briefgen.render.pdf import render_document
-
-            document = render_document(html)
-            pages = len(document.pages)
-            timings["fit_render"] = timings.get("fit_render", 0.0) + time.perf_counter() - started
-            if pages <= 1 and body_words(brief) <= ONE_PAGE_WORDS:
-                return brief, rounds, document, trims
-            nxt = _next_trim(brief, self.inputs.summary, trims)
+            nxt = _next_trim(briefs[-1], self.inputs.summary, cuts[-1])
             if nxt is None:
-                p1 = [c.id for c in self.inputs.summary.claims if c.priority == 1 and c.id in brief.included]
-                raise FitError(
-                    f"{edition.name}: the priority-1 claims do not fit one page ({pages} pages, "
-                    f"{body_words(brief)} words): {', '.join(p1)}"
-                )
-            trims = nxt
+                break
+            nxt = replace(nxt, only=frozenset(first.included))
+            cuts.append(nxt)
+            briefs.append(self.select(edition, nxt))
+        timings["select"] += time.perf_counter() - t
+        last = len(briefs) - 1
+        if not fits(last):
+            p1 = [c.id for c in self.inputs.summary.claims if c.priority == 1 and c.id in briefs[last].included]
+            raise FitError(
+                f"{edition.name}: the priority-1 claims do not fit {max_pages} page(s) even in their short "
+                f"form ({laid_out[last][2]} pages, {body_words(briefs[last])} words): {', '.join(p1)}"
+            )
+        low, high = 0, last  # fits(low) is false, fits(high) is true
+        while high - low > 1:
+            middle = (low + high) // 2
+            if fits(middle):
+                high = middle
+            else:
+                low = middle
+        # Claims the uncut paper had already left out keep the reason it gave.
+        before = {d.claim_id: d for d in first.dropped}
+        dropped = tuple(before.get(d.claim_id, d) for d in briefs[high].dropped)
+        return replace(briefs[high], dropped=dropped), len(laid_out), laid_out[high][1], cuts[high]
 
     def build(self, edition: Edition, *, trims: Trims | None = None) -> Paper:
         """Build one paper in memory: fitted brief, rendered files and report.

@@ -35,6 +35,13 @@ class Form(str, Enum):
     FULL = "full"
 
 
+class Quotes(str, Enum):
+    """Which citations of a claim carry the verbatim quote in their footnote."""
+
+    ALL = "all"
+    FIRST = "first"  # the first source quoted; the others are named only (short papers)
+
+
 class Column(BaseModel):
     """A table column: its header and the claim field it shows."""
 
@@ -82,6 +89,7 @@ class Layout(BaseModel):
     min_pages: int = 1
     max_pages: int | None = None
     citations: CitationStyle
+    quotes: Quotes = Quotes.ALL
     marked: bool = True
     cover: bool = False
     contents: bool = False

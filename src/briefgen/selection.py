@@ -4,11 +4,11 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 from briefgen.brief import Block, block_items, BlockKind, Brief, Citation, CitationStyle, Dropped, Item, Section, Table
 from briefgen.errors import BuildError, FitError, MarkingError
-from briefgen.layouts import Content, Form, Layout, SectionLayout
+from briefgen.layouts import Content, Form, Layout, Quotes, SectionLayout
 from briefgen.model import Audience, Claim, Kind, Marking, Source, Summary
 
 NOT_APPLICABLE = "Not applicable: the summary holds nothing for this section."
@@ -20,6 +20,8 @@ class Trims:
 
     shorten: frozenset[str] = frozenset()
     drop: frozenset[str] = frozenset()
+    # The claims of the uncut paper: a dropped claim's place is not refilled by one left out before.
+    only: frozenset[str] | None = None
 
 
 @dataclass(frozen=True)
@@ -36,7 +38,9 @@ def words(text: str) -> int:
 
 
 def source_label(source: Source) -> str:
-    """Return a short name for a source: its title up to the first colon."""
+    """Return a short name for a source: its label, else its title up to the first colon."""
+    if source.label:
+        return source.label
     head = source.title.split(":")[0].strip()
     parts = head.split()
     return " ".join(parts[:7]) + ("…" if len(parts) > 7 else "")
@@ -47,6 +51,14 @@ def source_reference(source: Source) -> str:
     publisher = source.publisher if source.publisher.lower() != "unknown" else "Publisher unknown"
     when = source.date_printed or (source.date.strftime("%-d %B %Y") if source.date else "undated")
     return f"{publisher}, \u2018{source.title}\u2019, {when}"
+
+
+def _compact_reference(source: Source) -> str:
+    """Return a one-line reference for a one-page paper: title up to the colon, publisher, date."""
+    title = source.title.split(":")[0].strip()
+    publisher = f"{source.publisher}, " if source.publisher.lower() != "unknown" else ""
+    when = source.date_printed or (source.date.strftime("%-d %B %Y") if source.date else "undated")
+    return f"{publisher}\u2018{title}\u2019, {when} ({source.kind.value})"
 
 
 def marking_of(summary: Summary, claims: list[Claim]) -> Marking:
@@ -78,6 +90,7 @@ class _Selector:
         self.included: list[str] = []
         self.reasons: dict[str, str] = {}
         self.shortened: list[str] = []
+        self.short_form: set[str] = set()
         self.footnote = 0
         self.cited_sources: list[str] = []
         self.has_disputes_section = any(s.content is Content.DISPUTES for s in layout.sections)
@@ -97,13 +110,18 @@ class _Selector:
             and (not spec.kinds or c.kind in spec.kinds)
             and (not spec.topics or c.topic in spec.topics)
             and c.id not in self.used
+            and (self.trims.only is None or c.id in self.trims.only)
         ]
         return sorted(found, key=lambda c: (c.priority, self.order[c.id]))
 
     def text(self, claim: Claim, form: Form) -> str:
-        if form is Form.SHORT or claim.id in self.trims.shorten:
-            return claim.short
-        return claim.text_for(self.audience)
+        shorten = form is Form.SHORT or claim.id in self.trims.shorten
+        if self.audience is Audience.PUBLIC and claim.plain:
+            # The public always gets plain English, unless the short form is shorter still.
+            if shorten and words(claim.short) < words(claim.plain):
+                return claim.short
+            return claim.plain
+        return claim.short if shorten else claim.full
 
     def choose(self, spec: SectionLayout) -> list[tuple[Claim, str]]:
         """Pick a section's claims by priority within its item and word budgets; keep file order."""
@@ -119,7 +137,7 @@ class _Selector:
                 continue
             text = self.text(claim, form)
             if spec.words is not None and total + words(text) > spec.words and text != claim.short:
-                text = claim.short
+                text = self.text(claim, Form.SHORT)
                 self.shortened.append(claim.id)
             if spec.words is not None and total + words(text) > spec.words and claim.priority > 1:
                 self.reasons.setdefault(claim.id, f"over the {spec.words}-word budget of section '{spec.key}'")
@@ -127,6 +145,8 @@ class _Selector:
             if claim.id in self.trims.shorten and claim.id not in self.shortened:
                 self.shortened.append(claim.id)
             chosen.append((claim, text))
+            if text == claim.short:
+                self.short_form.add(claim.id)
             total += words(text)
         chosen.sort(key=lambda pair: self.order[pair[0].id])
         for claim, _ in chosen:
@@ -138,7 +158,7 @@ class _Selector:
 
     # -- citations ------------------------------------------------------------------------
 
-    def cite(self, source_id: str, quote: str, grade: str) -> Citation | None:
+    def cite(self, source_id: str, quote: str, grade: str, *, with_quote: bool = True) -> Citation | None:
         if self.style is CitationStyle.NONE:
             return None
         source = self.summary.source(source_id)
@@ -152,18 +172,23 @@ class _Selector:
             source_id=source_id,
             label=source_label(source),
             reference=reference,
-            quote=quote if self.style is CitationStyle.FOOTNOTES else "",
+            quote=quote if self.style is CitationStyle.FOOTNOTES and with_quote else "",
             grade=grade,
             url=source.url,
         )
 
     def citations(self, claim: Claim) -> tuple[Citation, ...]:
-        found = []
+        found: list[Citation] = []
         for index, ev in enumerate(claim.evidence):
             grade = self.evidence.grades.get((claim.id, index), "unchecked")
             if grade == "missing":
                 continue
-            citation = self.cite(ev.source, ev.quote, grade)
+            if self.style is CitationStyle.LINKS and any(c.source_id == ev.source for c in found):
+                continue  # a source named once per item is enough
+            if self.style is CitationStyle.LINKS and found and self.layout.quotes is Quotes.FIRST:
+                break  # short papers name the first source only; the evidence annex has the rest
+            with_quote = self.layout.quotes is Quotes.ALL or not found
+            citation = self.cite(ev.source, ev.quote, grade, with_quote=with_quote)
             if citation is not None:
                 found.append(citation)
         return tuple(found)
@@ -174,6 +199,8 @@ class _Selector:
             return None
         if self.has_disputes_section:
             return "Sources differ on this point: see \u2018Where sources differ\u2019."
+        if self.layout.length.value == "one-page":
+            return "Sources differ on this point."
         labels = sorted({source_label(self.summary.source(p.source)) for d in disputes for p in d.positions})
         return f"Sources differ on this point ({'; '.join(labels)})."
 
@@ -251,7 +278,7 @@ class _Selector:
         detailed = self.layout.length.value != "one-page"
         items = []
         for source in self.summary.sources:
-            text = source_reference(source)
+            text = source_reference(source) if detailed else _compact_reference(source)
             if detailed:
                 text += f". {source.kind.value.capitalize()}. {source.reliability}"
                 if source.date_note:
@@ -349,7 +376,8 @@ class _Selector:
                 self.included.append(claim_id)
         for claim_id, reason in inner.reasons.items():
             self.reasons.setdefault(claim_id, reason)
-        return [s for s in sections if not s.key.startswith("annex-")]
+        # Ids must stay unique: the annex's sections get their own keys.
+        return [replace(s, key=f"{s.key}-annex") for s in sections if not s.key.startswith("annex-")]
 
 
 def _term_pattern(term: str) -> re.Pattern[str]:
@@ -370,7 +398,8 @@ def expand_acronyms(sections: list[Section], summary: Summary) -> list[Section]:
             if match is None:
                 continue
             seen.add(entry.term)
-            if entry.expansion.lower() in text.lower():
+            # Nothing to spell out where the text already does, or where the term is its own name.
+            if entry.expansion.lower() in text.lower() or entry.term.lower() in entry.expansion.lower():
                 continue
             text = text[: match.start()] + f"{entry.expansion} ({entry.term})" + text[match.end() :]
         return text
@@ -499,6 +528,7 @@ def select_content(
         included=tuple(selector.included),
         dropped=dropped + lost,
         shortened=tuple(dict.fromkeys(selector.shortened)),
+        short_form=tuple(sorted(selector.short_form)),
         layout_files=layout_files,
         warnings=tuple(selector.warnings),
     )

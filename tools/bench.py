@@ -1,0 +1,149 @@
+"""Benchmark briefgen against a bare WeasyPrint render: medians of several runs, in one sitting.
+
+Machines here are shared and noisy, so the figures that matter are the ratios measured side by
+side in one run, not absolute seconds. Run with `make bench`.
+"""
+
+from __future__ import annotations
+
+import os
+import resource
+import shutil
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+BIN = Path(sys.executable).parent
+SUMMARY = ROOT / "briefs" / "uk-japan-2026.yaml"
+RUNS = int(os.environ.get("BENCH_RUNS", "5"))
+
+BARE = """
+import sys, weasyprint
+html = open(sys.argv[1], encoding="utf-8").read()
+weasyprint.HTML(string=html, base_url=sys.argv[2]).write_pdf(sys.argv[3])
+"""
+
+WARM = """
+import sys, time, statistics
+from pathlib import Path
+from briefgen.build import Builder, verify_inputs
+from briefgen.model import Audience, Edition, Format, Length
+builder = Builder(verify_inputs(Path(sys.argv[1])))
+edition = Edition(name="one-page-minister", length=Length.ONE_PAGE, audience=Audience.MINISTER,
+                  formats=[Format.PDF, Format.DOCX])
+builder.build(edition)  # the first build pays for imports and fonts
+times = []
+for _ in range(int(sys.argv[2])):
+    started = time.perf_counter()
+    builder.build(edition)
+    times.append(time.perf_counter() - started)
+print(statistics.median(times))
+"""
+
+
+def run(cmd: list[str], *, cwd: Path) -> tuple[float, int]:
+    """Run a command; return wall seconds and the child's peak resident memory in MB."""
+    started = time.perf_counter()
+    before = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
+    subprocess.run(cmd, cwd=cwd, check=True, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    seconds = time.perf_counter() - started
+    peak = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
+    return seconds, max(peak, before) // 1024
+
+
+def median(cmd: list[str], *, cwd: Path) -> tuple[float, int]:
+    """Return the median seconds and the largest peak memory over RUNS runs."""
+    results = [run(cmd, cwd=cwd) for _ in range(RUNS)]
+    return statistics.median(r[0] for r in results), max(r[1] for r in results)
+
+
+def peak_memory(cmd: list[str], *, cwd: Path) -> int:
+    """Return a command's peak resident memory in MB, measured alone in a fresh interpreter."""
+    probe = (
+        "import resource, subprocess, sys; subprocess.run(sys.argv[1:], check=True, "
+        "stdout=subprocess.DEVNULL); print(resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss)"
+    )
+    out = subprocess.run([sys.executable, "-c", probe, *cmd], cwd=cwd, check=True, capture_output=True, text=True)
+    return int(out.stdout.strip()) // 1024
+
+
+def main() -> None:
+    """Print the benchmark table."""
+    work = Path(tempfile.mkdtemp(prefix="briefgen-bench-"))
+    try:
+        project = work / "project"
+        for name in ("briefs", "seeds", "templates"):
+            shutil.copytree(ROOT / name, project / name)
+        out = project / "out"
+        briefgen = str(BIN / "briefgen")
+        summary = str(project / "briefs" / SUMMARY.name)
+
+        def build(*args: str) -> list[str]:
+            return [briefgen, "build", summary, "--out", str(out), *args]
+
+        one_page = build("--length", "one-page", "--audience", "minister")
+        full = build("--length", "full", "--audience", "officials")
+        # Save the HTML the PDF is made from, for the bare WeasyPrint runs.
+        subprocess.run(one_page + ["--format", "pdf", "--format", "docx", "--format", "html"], check=True, cwd=project,
+                       stdout=subprocess.DEVNULL)
+        subprocess.run(full + ["--format", "pdf", "--format", "docx"], check=True, cwd=project, stdout=subprocess.DEVNULL)
+        html_dir = work / "html"
+        html_dir.mkdir()
+        from briefgen.build import Builder, verify_inputs
+        from briefgen.model import Audience, Edition, Length
+        from briefgen.render import assets_dir
+        from briefgen.render.html import render_html
+
+        builder = Builder(verify_inputs(Path(summary)), templates=project / "templates")
+        for length, audience, name in ((Length.ONE_PAGE, Audience.MINISTER, "one"), (Length.FULL, Audience.OFFICIALS, "full")):
+            edition = Edition(name=f"{length.value}-{audience.value}", length=length, audience=audience)
+            brief, *_ = builder.fit(edition, {})
+            (html_dir / f"{name}.html").write_text(render_html(brief), encoding="utf-8")
+        base = assets_dir().as_uri() + "/"
+        bare = [sys.executable, "-c", BARE]
+
+        rows = []
+        bare_one = median(bare + [str(html_dir / "one.html"), base, str(work / "bare-one.pdf")], cwd=project)
+        cold_one = median(one_page + ["--format", "pdf", "--format", "docx"], cwd=project)
+        rows.append(("one-page PDF + DOCX, cold", cold_one, bare_one, "≤ 1.2× bare"))
+        warm = subprocess.run([sys.executable, "-c", WARM, summary, str(RUNS)], cwd=project, check=True,
+                              capture_output=True, text=True)
+        rows.append(("one-page PDF + DOCX, warm", (float(warm.stdout.strip()), 0), None, "< 0.3 s"))
+        docx = median(one_page + ["--format", "docx"], cwd=project)
+        rows.append(("one-page DOCX alone, cold", docx, None, "< 0.4 s"))
+        bare_full = median(bare + [str(html_dir / "full.html"), base, str(work / "bare-full.pdf")], cwd=project)
+        cold_full = median(full + ["--format", "pdf", "--format", "docx"], cwd=project)
+        rows.append(("full paper PDF + DOCX, cold", cold_full, bare_full, "peak < 300 MB"))
+        full_peak = peak_memory(full + ["--format", "pdf", "--format", "docx"], cwd=project)
+
+        # Regeneration: build all 15 papers, then a no-op regen, then one source change.
+        subprocess.run([briefgen, "build", summary, "--out", str(out)], check=True, cwd=project, stdout=subprocess.DEVNULL)
+        regen = [briefgen, "regen", summary, "--out", str(out)]
+        noop = median(regen, cwd=project)
+        seed = project / "seeds" / "001_4569ab1ebb46e3de.txt"
+        text = seed.read_text(encoding="utf-8")
+        seed.write_text(text.replace("thus demonstrating how", "which demonstrates how"), encoding="utf-8")
+        started = time.perf_counter()
+        done = subprocess.run(regen, cwd=project, capture_output=True, text=True)
+        changed_seconds = time.perf_counter() - started
+        rebuilt = sum(1 for line in done.stdout.splitlines() if line.startswith("rebuilt"))
+
+        print(f"briefgen benchmark: medians of {RUNS} runs, {os.cpu_count()} cores\n")
+        print(f"{'case':34} {'briefgen':>10} {'bare WP':>10} {'ratio':>7} {'peak MB':>8}  target")
+        for label, (seconds, mb), against, target in rows:
+            ratio = f"{seconds / against[0]:.2f}×" if against else ""
+            bare_s = f"{against[0]:.2f} s" if against else ""
+            print(f"{label:34} {seconds:8.2f} s {bare_s:>10} {ratio:>7} {mb or '':>8}  {target}")
+        print(f"{'full paper peak memory (alone)':34} {'':>10} {'':>10} {'':>7} {full_peak:>8}  < 300 MB")
+        print(f"{'regen, nothing stale, cold':34} {noop[0]:8.2f} s {'':>10} {'':>7} {noop[1]:>8}  < 0.5 s")
+        print(f"{'regen after one seed edit':34} {changed_seconds:8.2f} s   rebuilt {rebuilt} of 15 papers (exit {done.returncode})")
+    finally:
+        shutil.rmtree(work, ignore_errors=True)
+
+
+if __name__ == "__main__":
+    main()
