@@ -20,7 +20,7 @@ def sample_brief(*, citation_style: CitationStyle = CitationStyle.FOOTNOTES, cov
         source_id="strategic-realignment",
         label="Strategic Realignment (academic paper)",
         reference="Unknown publisher, 'Strategic Realignment in the Indo-Pacific', undated",
-        quote="with plans for a 2+2 ministerial dialogue involving foreign and defence ministers later in the year",
+        quote="with plans for a 2+2 ministerial dialogue involving foreign and defence ministers",
         grade="exact",
     )
     return Brief(
@@ -87,7 +87,10 @@ def sample_brief(*, citation_style: CitationStyle = CitationStyle.FOOTNOTES, cov
                             ),
                         ),
                     ),
-                    Block(kind=BlockKind.BULLETS, items=(Item(text="First bullet."), Item(text="Second bullet."))),
+                    Block(
+                        kind=BlockKind.BULLETS,
+                        items=(Item(text="First bullet."), Item(text="Second bullet.")),
+                    ),
                     Block(kind=BlockKind.NUMBERED, items=(Item(text="Step one."), Item(text="Step two."))),
                 ),
             ),
@@ -102,8 +105,16 @@ def sample_brief(*, citation_style: CitationStyle = CitationStyle.FOOTNOTES, cov
                         table=Table(
                             header=("Commitment", "UK lead", "Timeline"),
                             rows=(
-                                (Item(text="Hold a 2+2 meeting", claim_id="two-plus-two-row"), Item(text="FCDO and MOD"), Item(text="2026")),
-                                (Item(text="Cyber cooperation", claim_id="cyber-row"), Item(text="NCSC"), Item(text="Ongoing")),
+                                (
+                                    Item(text="Hold a 2+2 meeting", claim_id="two-plus-two-row"),
+                                    Item(text="FCDO and MOD"),
+                                    Item(text="2026"),
+                                ),
+                                (
+                                    Item(text="Cyber cooperation", claim_id="cyber-row"),
+                                    Item(text="NCSC"),
+                                    Item(text="Ongoing"),
+                                ),
                             ),
                             widths=(50, 25, 25),
                         ),
@@ -118,11 +129,25 @@ def sample_brief(*, citation_style: CitationStyle = CitationStyle.FOOTNOTES, cov
                 blocks=(
                     Block(
                         kind=BlockKind.QA,
-                        items=(Item(label="What was agreed?", text="Closer defence and security cooperation.", claim_id="qa-1"),),
+                        items=(
+                            Item(
+                                label="What was agreed?",
+                                text="Closer defence and security cooperation.",
+                                claim_id="qa-1",
+                            ),
+                        ),
                     ),
                     Block(kind=BlockKind.NOTE, items=(Item(text="Sources at annex."),)),
                 ),
             ),
         ),
-        included=("agreed-date", "two-plus-two", "pm-name", "cyber-judgement", "two-plus-two-row", "cyber-row", "qa-1"),
+        included=(
+            "agreed-date",
+            "two-plus-two",
+            "pm-name",
+            "cyber-judgement",
+            "two-plus-two-row",
+            "cyber-row",
+            "qa-1",
+        ),
     )

@@ -67,7 +67,9 @@ def peak_memory(cmd: list[str], *, cwd: Path) -> int:
         "import resource, subprocess, sys; subprocess.run(sys.argv[1:], check=True, "
         "stdout=subprocess.DEVNULL); print(resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss)"
     )
-    out = subprocess.run([sys.executable, "-c", probe, *cmd], cwd=cwd, check=True, capture_output=True, text=True)
+    out = subprocess.run(
+        [sys.executable, "-c", probe, *cmd], cwd=cwd, check=True, capture_output=True, text=True
+    )
     return int(out.stdout.strip()) // 1024
 
 
@@ -88,9 +90,15 @@ def main() -> None:
         one_page = build("--length", "one-page", "--audience", "minister")
         full = build("--length", "full", "--audience", "officials")
         # Save the HTML the PDF is made from, for the bare WeasyPrint runs.
-        subprocess.run(one_page + ["--format", "pdf", "--format", "docx", "--format", "html"], check=True, cwd=project,
-                       stdout=subprocess.DEVNULL)
-        subprocess.run(full + ["--format", "pdf", "--format", "docx"], check=True, cwd=project, stdout=subprocess.DEVNULL)
+        subprocess.run(
+            [*one_page, "--format", "pdf", "--format", "docx", "--format", "html"],
+            check=True,
+            cwd=project,
+            stdout=subprocess.DEVNULL,
+        )
+        subprocess.run(
+            [*full, "--format", "pdf", "--format", "docx"], check=True, cwd=project, stdout=subprocess.DEVNULL
+        )
         html_dir = work / "html"
         html_dir.mkdir()
         from briefgen.build import Builder, verify_inputs
@@ -99,7 +107,10 @@ def main() -> None:
         from briefgen.render.html import render_html
 
         builder = Builder(verify_inputs(Path(summary)), templates=project / "templates")
-        for length, audience, name in ((Length.ONE_PAGE, Audience.MINISTER, "one"), (Length.FULL, Audience.OFFICIALS, "full")):
+        for length, audience, name in (
+            (Length.ONE_PAGE, Audience.MINISTER, "one"),
+            (Length.FULL, Audience.OFFICIALS, "full"),
+        ):
             edition = Edition(name=f"{length.value}-{audience.value}", length=length, audience=audience)
             brief, *_ = builder.fit(edition, {})
             (html_dir / f"{name}.html").write_text(render_html(brief), encoding="utf-8")
@@ -107,21 +118,33 @@ def main() -> None:
         bare = [sys.executable, "-c", BARE]
 
         rows = []
-        bare_one = median(bare + [str(html_dir / "one.html"), base, str(work / "bare-one.pdf")], cwd=project)
-        cold_one = median(one_page + ["--format", "pdf", "--format", "docx"], cwd=project)
+        bare_one = median([*bare, str(html_dir / "one.html"), base, str(work / "bare-one.pdf")], cwd=project)
+        cold_one = median([*one_page, "--format", "pdf", "--format", "docx"], cwd=project)
         rows.append(("one-page PDF + DOCX, cold", cold_one, bare_one, "≤ 1.2× bare"))
-        warm = subprocess.run([sys.executable, "-c", WARM, summary, str(RUNS)], cwd=project, check=True,
-                              capture_output=True, text=True)
+        warm = subprocess.run(
+            [sys.executable, "-c", WARM, summary, str(RUNS)],
+            cwd=project,
+            check=True,
+            capture_output=True,
+            text=True,
+        )
         rows.append(("one-page PDF + DOCX, warm", (float(warm.stdout.strip()), 0), None, "< 0.3 s"))
-        docx = median(one_page + ["--format", "docx"], cwd=project)
+        docx = median([*one_page, "--format", "docx"], cwd=project)
         rows.append(("one-page DOCX alone, cold", docx, None, "< 0.4 s"))
-        bare_full = median(bare + [str(html_dir / "full.html"), base, str(work / "bare-full.pdf")], cwd=project)
-        cold_full = median(full + ["--format", "pdf", "--format", "docx"], cwd=project)
+        bare_full = median(
+            [*bare, str(html_dir / "full.html"), base, str(work / "bare-full.pdf")], cwd=project
+        )
+        cold_full = median([*full, "--format", "pdf", "--format", "docx"], cwd=project)
         rows.append(("full paper PDF + DOCX, cold", cold_full, bare_full, "peak < 300 MB"))
-        full_peak = peak_memory(full + ["--format", "pdf", "--format", "docx"], cwd=project)
+        full_peak = peak_memory([*full, "--format", "pdf", "--format", "docx"], cwd=project)
 
         # Regeneration: build all 15 papers, then a no-op regen, then one source change.
-        subprocess.run([briefgen, "build", summary, "--out", str(out)], check=True, cwd=project, stdout=subprocess.DEVNULL)
+        subprocess.run(
+            [briefgen, "build", summary, "--out", str(out)],
+            check=True,
+            cwd=project,
+            stdout=subprocess.DEVNULL,
+        )
         regen = [briefgen, "regen", summary, "--out", str(out)]
         noop = median(regen, cwd=project)
         seed = project / "seeds" / "001_4569ab1ebb46e3de.txt"
@@ -140,7 +163,10 @@ def main() -> None:
             print(f"{label:34} {seconds:8.2f} s {bare_s:>10} {ratio:>7} {mb or '':>8}  {target}")
         print(f"{'full paper peak memory (alone)':34} {'':>10} {'':>10} {'':>7} {full_peak:>8}  < 300 MB")
         print(f"{'regen, nothing stale, cold':34} {noop[0]:8.2f} s {'':>10} {'':>7} {noop[1]:>8}  < 0.5 s")
-        print(f"{'regen after one seed edit':34} {changed_seconds:8.2f} s   rebuilt {rebuilt} of 15 papers (exit {done.returncode})")
+        label = "regen after one seed edit"
+        print(
+            f"{label:34} {changed_seconds:8.2f} s   rebuilt {rebuilt} of 15 papers (exit {done.returncode})"
+        )
     finally:
         shutil.rmtree(work, ignore_errors=True)
 

@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from enum import Enum
+from enum import StrEnum
 
 
-class BlockKind(str, Enum):
+class BlockKind(StrEnum):
     """How a block of items is laid out."""
 
     PARAGRAPH = "paragraph"  # items run on as prose, one paragraph each
@@ -18,7 +18,7 @@ class BlockKind(str, Enum):
     NOTE = "note"  # a small italic line (e.g. "Sources at annex")
 
 
-class CitationStyle(str, Enum):
+class CitationStyle(StrEnum):
     """How a paper cites its sources."""
 
     NONE = "none"  # minister: no inline citations, a sources annex instead

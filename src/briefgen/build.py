@@ -72,9 +72,17 @@ def verify_inputs(path: Path, *, root: Path | None = None) -> Inputs:
             grades[(check.claim_id, index)] = check.anchor.grade.value
     lost = set()
     for claim in summary.claims:
-        if claim.evidence and all(grades.get((claim.id, i)) == Grade.MISSING.value for i in range(len(claim.evidence))):
+        if claim.evidence and all(
+            grades.get((claim.id, i)) == Grade.MISSING.value for i in range(len(claim.evidence))
+        ):
             lost.add(claim.id)
-    return Inputs(path=path, root=root, summary=summary, checks=checks, evidence=Evidence(grades=grades, lost=frozenset(lost)))
+    return Inputs(
+        path=path,
+        root=root,
+        summary=summary,
+        checks=checks,
+        evidence=Evidence(grades=grades, lost=frozenset(lost)),
+    )
 
 
 def editions_to_build(
@@ -92,7 +100,11 @@ def editions_to_build(
     if length or audience:
         lengths = [length] if length else list(Length)
         audiences = [audience] if audience else list(Audience)
-        chosen = [Edition(name=f"{ln.value}-{au.value}", length=ln, audience=au) for ln in lengths for au in audiences]
+        chosen = [
+            Edition(name=f"{ln.value}-{au.value}", length=ln, audience=au)
+            for ln in lengths
+            for au in audiences
+        ]
     elif names:
         known = {e.name: e for e in summary.editions}
         unknown = [n for n in names if n not in known]
@@ -158,7 +170,9 @@ def body_words(brief: Brief) -> int:
 class Builder:
     """Build papers for one summary; keeps loaded inputs so a long-lived process stays warm."""
 
-    def __init__(self, inputs: Inputs, *, templates: Path | None = None, allow_warnings: bool = False) -> None:
+    def __init__(
+        self, inputs: Inputs, *, templates: Path | None = None, allow_warnings: bool = False
+    ) -> None:
         self.inputs = inputs
         self.templates = templates or default_templates()
         self.allow_warnings = allow_warnings
@@ -228,7 +242,9 @@ class Builder:
         timings["select"] += time.perf_counter() - t
         last = len(briefs) - 1
         if not fits(last):
-            p1 = [c.id for c in self.inputs.summary.claims if c.priority == 1 and c.id in briefs[last].included]
+            p1 = [
+                c.id for c in self.inputs.summary.claims if c.priority == 1 and c.id in briefs[last].included
+            ]
             raise FitError(
                 f"{edition.name}: the priority-1 claims do not fit {max_pages} page(s) even in their short "
                 f"form ({laid_out[last][2]} pages, {body_words(briefs[last])} words): {', '.join(p1)}"
@@ -258,7 +274,9 @@ class Builder:
         ]
         if lost:
             raise EvidenceError(
-                f"{edition.name}: priority-1 claims lost their evidence and need an analyst: {', '.join(lost)}", lost
+                f"{edition.name}: priority-1 claims lost their evidence and need an analyst: "
+                + ", ".join(lost),
+                lost,
             )
         timings: dict[str, float] = {}
         started = time.perf_counter()
@@ -270,7 +288,9 @@ class Builder:
         pages = -1
         quality = assess_quality(brief, self.inputs.summary, body_words=body_words(brief))
         if quality.failures and not self.allow_warnings:
-            raise QualityError(f"{edition.name}: " + "; ".join(quality.failures) + " (use --allow-warnings to build anyway)")
+            raise QualityError(
+                f"{edition.name}: " + "; ".join(quality.failures) + " (use --allow-warnings to build anyway)"
+            )
         stem = brief.name
         html_text: str | None = None
         if Format.HTML in edition.formats or Format.PDF in edition.formats:
@@ -301,10 +321,14 @@ class Builder:
             paper.files[f"{stem}.html"] = render_html(brief, media="screen").encode("utf-8")
         timings["total"] = time.perf_counter() - started
         paper.report = self.report(paper, quality, rounds=rounds, pages=pages, timings=timings)
-        paper.files[f"{stem}.report.json"] = (json.dumps(paper.report, indent=2, ensure_ascii=False) + "\n").encode()
+        paper.files[f"{stem}.report.json"] = (
+            json.dumps(paper.report, indent=2, ensure_ascii=False) + "\n"
+        ).encode()
         return paper
 
-    def report(self, paper: Paper, quality: Quality, *, rounds: int, pages: int, timings: dict[str, float]) -> dict[str, Any]:
+    def report(
+        self, paper: Paper, quality: Quality, *, rounds: int, pages: int, timings: dict[str, float]
+    ) -> dict[str, Any]:
         """Describe a built paper for people and tools."""
         brief = paper.brief
         grades = Counter(c.grade for item in items_of(brief) for c in item.citations)
@@ -320,7 +344,9 @@ class Builder:
             "words": body_words(brief),
             "claims_included": list(brief.included),
             "claims_shortened": list(brief.shortened),
-            "claims_dropped": [{"claim": d.claim_id, "priority": d.priority, "why": d.reason} for d in brief.dropped],
+            "claims_dropped": [
+                {"claim": d.claim_id, "priority": d.priority, "why": d.reason} for d in brief.dropped
+            ],
             "fit_rounds": rounds,
             "readability": quality.to_dict(),
             "citations": sum(grades.values()),
@@ -341,7 +367,7 @@ def write_atomic(path: Path, data: bytes) -> None:
             handle.write(data)
             handle.flush()
             os.fsync(handle.fileno())
-        os.replace(tmp, path)
+        Path(tmp).replace(path)
     except BaseException:
         Path(tmp).unlink(missing_ok=True)
         raise

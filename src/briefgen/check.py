@@ -63,7 +63,14 @@ class CheckReport:
             "timeline_events": len(s.timeline),
             "editions": [e.name for e in s.editions],
             "problems": [
-                {"file": p.file, "line": p.line, "col": p.col, "field": p.field, "message": p.message, "severity": p.severity}
+                {
+                    "file": p.file,
+                    "line": p.line,
+                    "col": p.col,
+                    "field": p.field,
+                    "message": p.message,
+                    "severity": p.severity,
+                }
                 for p in self.problems
             ],
         }
@@ -80,9 +87,14 @@ class CheckReport:
             f"  quotes:   {d['quotes']} ({grades})",
             f"  disputes: {len(d['disputes'])} ({', '.join(d['disputes']) or 'none'})",
             f"  sources:  {sources}",
-            f"  editions: {len(d['editions'])}; glossary: {d['glossary_terms']} terms; timeline: {d['timeline_events']} events",
+            f"  editions: {len(d['editions'])}; glossary: {d['glossary_terms']} terms; "
+            f"timeline: {d['timeline_events']} events",
             f"  result:   {'ok' if d['ok'] else f'{len(self.errors)} errors'}"
-            + (f", {len(self.problems) - len(self.errors)} warnings" if len(self.problems) > len(self.errors) else ""),
+            + (
+                f", {len(self.problems) - len(self.errors)} warnings"
+                if len(self.problems) > len(self.errors)
+                else ""
+            ),
         ]
 
 
@@ -106,7 +118,8 @@ def check_summary(path: Path, *, display: str | None = None, root: Path | None =
                     line,
                     col,
                     f"{check.where}.quote",
-                    f"quote not found in source '{check.source_id}'; closest passage (score {anchor.score:.0f}): \u201c{closest}\u201d",
+                    f"quote not found in source '{check.source_id}'; "
+                    f"closest passage (score {anchor.score:.0f}): \u201c{closest}\u201d",
                 )
             )
         elif anchor.grade is Grade.FUZZY:
@@ -116,7 +129,8 @@ def check_summary(path: Path, *, display: str | None = None, root: Path | None =
                     line,
                     col,
                     f"{check.where}.quote",
-                    f"quote matches source '{check.source_id}' only approximately (score {anchor.score:.0f}); "
+                    f"quote matches source '{check.source_id}' only approximately "
+                    f"(score {anchor.score:.0f}); "
                     f"the source reads: \u201c{closest}\u201d",
                     severity="warning",
                 )

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import json
 import sys
-from pathlib import Path
 from enum import Enum
+from pathlib import Path
 from typing import Annotated, TypeVar
 
 import typer
@@ -14,7 +14,9 @@ from briefgen.errors import BriefgenError, LockError, SummaryError
 
 E = TypeVar("E", bound=Enum)
 
-app = typer.Typer(add_completion=False, no_args_is_help=True, help="Briefing papers from one source-referenced summary.")
+app = typer.Typer(
+    add_completion=False, no_args_is_help=True, help="Briefing papers from one source-referenced summary."
+)
 sources_app = typer.Typer(no_args_is_help=True, help="Manage the summary's sources.")
 app.add_typer(sources_app, name="sources")
 
@@ -50,7 +52,9 @@ def main(debug: Annotated[bool, typer.Option("--debug", help="Show tracebacks.")
 
 @app.command()
 def check(
-    summaries: Annotated[list[Path] | None, typer.Argument(help="Summary files (default: briefs/*.yaml).")] = None,
+    summaries: Annotated[
+        list[Path] | None, typer.Argument(help="Summary files (default: briefs/*.yaml).")
+    ] = None,
     as_json: Annotated[bool, typer.Option("--json", help="Print the report as JSON.")] = False,
 ) -> None:
     """Validate summaries and verify every quote against its source."""
@@ -64,7 +68,9 @@ def check(
         except SummaryError as exc:
             failed = True
             if as_json:
-                reports.append({"file": str(path), "ok": False, "problems": [p.__dict__ for p in exc.problems]})
+                reports.append(
+                    {"file": str(path), "ok": False, "problems": [p.__dict__ for p in exc.problems]}
+                )
             else:
                 _fail(exc)
             continue
@@ -86,14 +92,21 @@ def check(
 @app.command()
 def build(
     summary: Annotated[Path, typer.Argument(help="The summary file.")] = DEFAULT_SUMMARY,
-    edition: Annotated[list[str] | None, typer.Option("--edition", help="A named edition (repeatable).")] = None,
-    length: Annotated[str | None, typer.Option(help="one-page, short or full: build this length on demand.")] = None,
+    edition: Annotated[
+        list[str] | None, typer.Option("--edition", help="A named edition (repeatable).")
+    ] = None,
+    length: Annotated[
+        str | None, typer.Option(help="one-page, short or full: build this length on demand.")
+    ] = None,
     audience: Annotated[
-        str | None, typer.Option(help="minister, officials, parliament, public or industry: build for this audience.")
+        str | None,
+        typer.Option(help="minister, officials, parliament, public or industry: build for this audience."),
     ] = None,
     fmt: Annotated[list[str] | None, typer.Option("--format", help="pdf, docx or html (repeatable).")] = None,
     out: Annotated[Path, typer.Option("--out", help="Output folder.")] = Path("out"),
-    allow_warnings: Annotated[bool, typer.Option("--allow-warnings", help="Build papers over a quality limit.")] = False,
+    allow_warnings: Annotated[
+        bool, typer.Option("--allow-warnings", help="Build papers over a quality limit.")
+    ] = False,
 ) -> None:
     """Build papers: every edition the summary names, or one length and audience on demand."""
     from briefgen.model import Audience, Format, Length
@@ -122,7 +135,9 @@ def build(
 
 @app.command()
 def regen(
-    summaries: Annotated[list[Path] | None, typer.Argument(help="Summary files (default: briefs/*.yaml).")] = None,
+    summaries: Annotated[
+        list[Path] | None, typer.Argument(help="Summary files (default: briefs/*.yaml).")
+    ] = None,
     out: Annotated[Path, typer.Option("--out", help="Output folder.")] = Path("out"),
     wait: Annotated[float, typer.Option(help="Seconds to wait for another run's lock.")] = 0.0,
 ) -> None:
@@ -143,7 +158,9 @@ def regen(
 
 @app.command()
 def watch(
-    summaries: Annotated[list[Path] | None, typer.Argument(help="Summary files (default: briefs/*.yaml).")] = None,
+    summaries: Annotated[
+        list[Path] | None, typer.Argument(help="Summary files (default: briefs/*.yaml).")
+    ] = None,
     out: Annotated[Path, typer.Option("--out", help="Output folder.")] = Path("out"),
     poll: Annotated[float, typer.Option(help="Seconds between looks at the files.")] = 1.0,
 ) -> None:
@@ -162,7 +179,9 @@ def watch(
 
 @sources_app.command("refresh")
 def sources_refresh(
-    summaries: Annotated[list[Path] | None, typer.Argument(help="Summary files (default: briefs/*.yaml).")] = None,
+    summaries: Annotated[
+        list[Path] | None, typer.Argument(help="Summary files (default: briefs/*.yaml).")
+    ] = None,
 ) -> None:
     """Fetch URL sources with conditional requests and store dated snapshots under seeds/."""
     from briefgen.loading import load_summary
@@ -176,7 +195,9 @@ def sources_refresh(
                 if result.status is RefreshStatus.SKIPPED:
                     continue
                 failed = failed or result.status is RefreshStatus.FAILED
-                typer.echo(f"{result.status.value}: {result.message}", err=result.status is RefreshStatus.FAILED)
+                typer.echo(
+                    f"{result.status.value}: {result.message}", err=result.status is RefreshStatus.FAILED
+                )
     except BriefgenError as exc:
         raise _fail(exc) from None
     if failed:

@@ -1,14 +1,14 @@
 """The exception tree: every error briefgen raises on purpose.
 
-    BriefgenError
-     ├── SummaryError        a summary file is unreadable or invalid (carries every Problem)
-     ├── BuildError          a paper could not be built
-     │    ├── FitError       priority-1 content does not fit the page budget
-     │    ├── EvidenceError  priority-1 claims lost their evidence (an analyst must look)
-     │    ├── MarkingError   a sensitive claim would reach a public paper, or a marking is refused
-     │    └── QualityError   a paper breaks a hard readability limit
-     ├── SourceError         a source could not be read or fetched
-     └── LockError           another run holds the output lock
+BriefgenError
+ ├── SummaryError        a summary file is unreadable or invalid (carries every Problem)
+ ├── BuildError          a paper could not be built
+ │    ├── FitError       priority-1 content does not fit the page budget
+ │    ├── EvidenceError  priority-1 claims lost their evidence (an analyst must look)
+ │    ├── MarkingError   a sensitive claim would reach a public paper, or a marking is refused
+ │    └── QualityError   a paper breaks a hard readability limit
+ ├── SourceError         a source could not be read or fetched
+ └── LockError           another run holds the output lock
 """
 
 from __future__ import annotations

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from enum import Enum
+from enum import StrEnum
 from functools import cache
 from pathlib import Path
 
@@ -14,7 +14,7 @@ from briefgen.errors import BuildError
 from briefgen.model import Audience, Kind, Length, Topic
 
 
-class Content(str, Enum):
+class Content(StrEnum):
     """Where a section's content comes from."""
 
     CLAIMS = "claims"  # claims chosen by kind and topic
@@ -28,14 +28,14 @@ class Content(str, Enum):
     EMBED = "embed"  # another layout's sections, as an annex
 
 
-class Form(str, Enum):
+class Form(StrEnum):
     """Which form of a claim's text to print."""
 
     SHORT = "short"
     FULL = "full"
 
 
-class Quotes(str, Enum):
+class Quotes(StrEnum):
     """Which citations of a claim carry the verbatim quote in their footnote."""
 
     ALL = "all"

@@ -41,7 +41,9 @@ class PaperRecord:
     length: str
     audience: str
     formats: list[str]
-    inputs: dict[str, str]  # "summary:<path>", "source:<id>:<path>", "template:<rel>", "version", "options" → fingerprint
+    inputs: dict[
+        str, str
+    ]  # "summary:<path>", "source:<id>:<path>", "template:<rel>", "version", "options" → fingerprint
     outputs: dict[str, str]  # file name → sha256
     claims: dict[str, Any] = field(default_factory=dict)  # id → {"text", "priority", "evidence": [...]}
     trims: dict[str, list[str]] = field(default_factory=dict)  # the one-page fit: shorten, drop
@@ -133,7 +135,7 @@ class Manifest:
         with os.fdopen(fd, "w", encoding="utf-8") as handle:
             json.dump(data, handle, indent=1, ensure_ascii=False)
             handle.write("\n")
-        os.replace(tmp, self.path)
+        Path(tmp).replace(self.path)
 
 
 def current_inputs(record: PaperRecord, *, root: Path, templates: Path, version: str) -> dict[str, str]:
@@ -154,7 +156,9 @@ def current_inputs(record: PaperRecord, *, root: Path, templates: Path, version:
     return now
 
 
-def stale_reasons(record: PaperRecord, *, out_dir: Path, root: Path, templates: Path, version: str) -> list[str]:
+def stale_reasons(
+    record: PaperRecord, *, out_dir: Path, root: Path, templates: Path, version: str
+) -> list[str]:
     """Say why a paper must be rebuilt: changed inputs or missing outputs; empty if it is current."""
     reasons = []
     now = current_inputs(record, root=root, templates=templates, version=version)

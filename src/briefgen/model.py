@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import re
-from enum import Enum
+from enum import StrEnum
 from typing import Annotated
 
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints, field_validator, model_validator
@@ -17,7 +17,7 @@ Id = Annotated[str, StringConstraints(pattern=r"^[a-z0-9][a-z0-9-]*$", max_lengt
 Text = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1)]
 
 
-class Kind(str, Enum):
+class Kind(StrEnum):
     """What sort of statement a claim is."""
 
     FACT = "fact"
@@ -27,7 +27,7 @@ class Kind(str, Enum):
     QUESTION = "question"
 
 
-class Audience(str, Enum):
+class Audience(StrEnum):
     """Who a paper is written for."""
 
     MINISTER = "minister"
@@ -37,7 +37,7 @@ class Audience(str, Enum):
     INDUSTRY = "industry"
 
 
-class Length(str, Enum):
+class Length(StrEnum):
     """How long a paper is."""
 
     ONE_PAGE = "one-page"
@@ -45,7 +45,7 @@ class Length(str, Enum):
     FULL = "full"
 
 
-class Format(str, Enum):
+class Format(StrEnum):
     """An output file format."""
 
     PDF = "pdf"
@@ -53,7 +53,7 @@ class Format(str, Enum):
     HTML = "html"
 
 
-class Marking(str, Enum):
+class Marking(StrEnum):
     """Protective markings briefgen may print; SECRET and above are refused."""
 
     OFFICIAL = "OFFICIAL"
@@ -65,7 +65,7 @@ class Marking(str, Enum):
         return 0 if self is Marking.OFFICIAL else 1
 
 
-class SourceKind(str, Enum):
+class SourceKind(StrEnum):
     """What kind of document a source is."""
 
     OFFICIAL = "official"
@@ -74,7 +74,7 @@ class SourceKind(str, Enum):
     ACADEMIC = "academic"
 
 
-class LegalForm(str, Enum):
+class LegalForm(StrEnum):
     """The legal form of an agreement."""
 
     TREATY = "treaty"
@@ -85,7 +85,7 @@ class LegalForm(str, Enum):
     OTHER = "other"
 
 
-class Likelihood(str, Enum):
+class Likelihood(StrEnum):
     """The UK probability yardstick, for assessments."""
 
     REMOTE = "remote chance"
@@ -97,7 +97,7 @@ class Likelihood(str, Enum):
     ALMOST_CERTAIN = "almost certain"
 
 
-class Topic(str, Enum):
+class Topic(StrEnum):
     """Which part of the story a claim belongs to; layouts pick claims by topic."""
 
     OVERVIEW = "overview"

@@ -149,13 +149,18 @@ def assess_quality(brief: Brief, summary: Summary, *, body_words: int | None = N
         limit_sentence=limit_sentence,
     )
     if grade > limit_grade:
-        quality.failures.append(f"Flesch–Kincaid grade {grade:.1f} is over the {brief.audience} limit of {limit_grade:g}")
+        quality.failures.append(
+            f"Flesch–Kincaid grade {grade:.1f} is over the {brief.audience} limit of {limit_grade:g}"
+        )
     if longest > limit_sentence:
         quality.failures.append(
-            f"a sentence of {longest} words is over the {brief.audience} limit of {limit_sentence}: {longest_text[:80]}…"
+            f"a sentence of {longest} words is over the {brief.audience} limit of {limit_sentence}: "
+            f"{longest_text[:80]}…"
         )
     if should and brief.audience in ("parliament", "public"):
-        quality.failures.append(f"'should' appears {should} times outside quotations in a {brief.audience} paper")
+        quality.failures.append(
+            f"'should' appears {should} times outside quotations in a {brief.audience} paper"
+        )
     if brief.length == "one-page" and key_items:
         if not 3 <= len(key_items) <= 5:
             quality.failures.append(f"{len(key_items)} key points; a one-page paper has 3 to 5")

@@ -69,7 +69,8 @@ def output_lock(out: Path, *, wait: float = 0.0) -> Iterator[None]:
                 if time.monotonic() >= deadline:
                     holder = os.pread(fd, 64, 0).decode(errors="replace").strip() or "unknown"
                     raise LockError(
-                        f"another briefgen run (pid {holder}) is writing {out}; try again later or pass --wait SECONDS"
+                        f"another briefgen run (pid {holder}) is writing {out}; "
+                        "try again later or pass --wait SECONDS"
                     ) from None
                 time.sleep(0.1)
         os.ftruncate(fd, 0)
@@ -98,7 +99,9 @@ def find_stale(summary: Path, out: Path, manifest: Manifest, templates: Path) ->
     return stale
 
 
-def regen(summaries: list[Path], *, out: Path, templates: Path | None = None, wait: float = 0.0) -> RegenReport:
+def regen(
+    summaries: list[Path], *, out: Path, templates: Path | None = None, wait: float = 0.0
+) -> RegenReport:
     """Rebuild exactly the papers whose inputs changed or whose outputs are missing."""
     from briefgen.render import templates_dir  # light: no renderer is imported
 
@@ -119,7 +122,9 @@ def regen(summaries: list[Path], *, out: Path, templates: Path | None = None, wa
     return report
 
 
-def change_note(edition: str, before: dict[str, Any], after: dict[str, Any], anchors: dict[str, list[str]]) -> str:
+def change_note(
+    edition: str, before: dict[str, Any], after: dict[str, Any], anchors: dict[str, list[str]]
+) -> str:
     """Write the Markdown change note of a rebuilt paper: claims added, removed, reworded, evidence."""
     added = [c for c in after if c not in before]
     removed = [c for c in before if c not in after]

@@ -65,12 +65,16 @@ def record_paper(paper: Paper, inputs: Inputs, *, templates: Path, options: dict
         for j, ev in enumerate(claim.evidence):
             sources.add(ev.source)
             anchor = anchors.get((claim_id, f"claims[{where[claim_id]}].evidence[{j}]"))
-            evidence.append({"source": ev.source, "quote": ev.quote, "anchor": anchor.to_dict() if anchor else None})
+            evidence.append(
+                {"source": ev.source, "quote": ev.quote, "anchor": anchor.to_dict() if anchor else None}
+            )
         claims[claim_id] = {"text": claim.full, "priority": claim.priority, "evidence": evidence}
     if any(s.key.startswith("dispute-") for s in brief.sections):
         sources.update(p.source for d in summary.disputes for p in d.positions)
     formats = [f.value for f in paper.edition.formats]
-    fingerprints: dict[str, str] = {f"summary:{inputs.path.resolve()}": file_fingerprint(inputs.path.resolve())}
+    fingerprints: dict[str, str] = {
+        f"summary:{inputs.path.resolve()}": file_fingerprint(inputs.path.resolve())
+    }
     for source_id in sorted(sources):
         file = summary.source(source_id).file
         fingerprints[f"source:{source_id}:{file}"] = file_fingerprint(inputs.root / file)
@@ -95,7 +99,9 @@ def record_paper(paper: Paper, inputs: Inputs, *, templates: Path, options: dict
     )
 
 
-def _known_fit(record: PaperRecord | None, edition: Edition, builder: Builder, inputs: Inputs) -> Trims | None:
+def _known_fit(
+    record: PaperRecord | None, edition: Edition, builder: Builder, inputs: Inputs
+) -> Trims | None:
     """Reuse an earlier one-page fit for a DOCX-only build when nothing it depended on has changed."""
     if record is None or edition.length is not Length.ONE_PAGE or Format.PDF in edition.formats:
         return None
@@ -104,7 +110,9 @@ def _known_fit(record: PaperRecord | None, edition: Edition, builder: Builder, i
     now = current_inputs(record, root=inputs.root, templates=builder.templates, version=__version__)
     if _fit_key(now) != record.trims["key"][0]:
         return None
-    return Trims(shorten=frozenset(record.trims.get("shorten", [])), drop=frozenset(record.trims.get("drop", [])))
+    return Trims(
+        shorten=frozenset(record.trims.get("shorten", [])), drop=frozenset(record.trims.get("drop", []))
+    )
 
 
 def _summary_record(manifest: Manifest, inputs: Inputs) -> SummaryRecord:
@@ -136,7 +144,9 @@ def build_papers(
     templates = templates or templates_dir()
     inputs = verify_inputs(summary)
     builder = Builder(inputs, templates=templates, allow_warnings=allow_warnings)
-    editions = editions_to_build(inputs.summary, names=names, length=length, audience=audience, formats=formats)
+    editions = editions_to_build(
+        inputs.summary, names=names, length=length, audience=audience, formats=formats
+    )
     results = Results()
     with output_lock(out, wait=wait):
         manifest = Manifest.load(out)
@@ -174,7 +184,8 @@ def _line(paper: Paper, written: list[Path], seconds: float) -> str:
     pages = paper.report.get("pages")
     shown = ", ".join(p.name for p in written if not p.name.endswith(".json"))
     size = f"{pages} page{'s' if pages != 1 else ''}, " if pages else ""
-    return f"{paper.brief.summary_id}/{paper.brief.name}: {shown} ({size}{paper.report['words']} words, {seconds:.2f} s)"
+    words = paper.report["words"]
+    return f"{paper.brief.summary_id}/{paper.brief.name}: {shown} ({size}{words} words, {seconds:.2f} s)"
 
 
 def evidence_changes(inputs: Inputs, before: dict[str, Any]) -> dict[str, list[str]]:
@@ -197,7 +208,8 @@ def evidence_changes(inputs: Inputs, before: dict[str, Any]) -> dict[str, list[s
                 out.append(f"quote moved in '{ev['source']}' (now at character {anchor.start})")
             elif change is Change.CHANGED:
                 out.append(
-                    f"quote changed in '{ev['source']}' (match score {anchor.score:.0f}); the source now reads: \u201c{anchor.exact}\u201d"
+                    f"quote changed in '{ev['source']}' (match score {anchor.score:.0f}); "
+                    f"the source now reads: \u201c{anchor.exact}\u201d"
                 )
             elif change is Change.GONE:
                 out.append(f"quote gone from '{ev['source']}': evidence lost")
@@ -244,11 +256,17 @@ def rebuild(
             continue
         options = {"allow_warnings": False}
         new = record_paper(paper, inputs, templates=templates, options=options)
-        note = change_note(f"{inputs.summary.id}/{name}", before, new.claims, evidence_changes(inputs, before))
+        note = change_note(
+            f"{inputs.summary.id}/{name}", before, new.claims, evidence_changes(inputs, before)
+        )
         if paper.brief.dropped:
             lost = [d for d in paper.brief.dropped if d.reason.startswith("its evidence")]
             if lost:
-                note += "\n## Dropped: evidence lost\n\n" + "\n".join(f"- `{d.claim_id}` (priority {d.priority})" for d in lost) + "\n"
+                note += (
+                    "\n## Dropped: evidence lost\n\n"
+                    + "\n".join(f"- `{d.claim_id}` (priority {d.priority})" for d in lost)
+                    + "\n"
+                )
         paper.files[f"{name}.changes.md"] = note.encode()
         written = write_paper(paper, out)
         new.outputs = {n: bytes_fingerprint(d) for n, d in sorted(paper.files.items())}
@@ -256,7 +274,9 @@ def rebuild(
         manifest.save()  # after each paper: a kill mid-run loses at most the paper in hand
         reasons = "; ".join((stale or {}).get(name, ["never built"]))[:160]
         report.rebuilt.append(name)
-        report.lines.append(f"rebuilt {_line(paper, written, time.perf_counter() - started)} because {reasons}")
+        report.lines.append(
+            f"rebuilt {_line(paper, written, time.perf_counter() - started)} because {reasons}"
+        )
 
 
 __all__ = ["Results", "build_papers", "rebuild", "record_paper", "write_atomic"]

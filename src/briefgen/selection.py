@@ -6,7 +6,18 @@ import re
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field, replace
 
-from briefgen.brief import Block, block_items, BlockKind, Brief, Citation, CitationStyle, Dropped, Item, Section, Table
+from briefgen.brief import (
+    Block,
+    BlockKind,
+    Brief,
+    Citation,
+    CitationStyle,
+    Dropped,
+    Item,
+    Section,
+    Table,
+    block_items,
+)
 from briefgen.errors import BuildError, FitError, MarkingError
 from briefgen.layouts import Content, Form, Layout, Quotes, SectionLayout
 from briefgen.model import Audience, Claim, Kind, Marking, Source, Summary
@@ -133,14 +144,18 @@ class _Selector:
                 self.reasons[claim.id] = "dropped to fit the page"
                 continue
             if spec.max_items is not None and len(chosen) >= spec.max_items:
-                self.reasons.setdefault(claim.id, f"section '{spec.key}' holds at most {spec.max_items} items")
+                self.reasons.setdefault(
+                    claim.id, f"section '{spec.key}' holds at most {spec.max_items} items"
+                )
                 continue
             text = self.text(claim, form)
             if spec.words is not None and total + words(text) > spec.words and text != claim.short:
                 text = self.text(claim, Form.SHORT)
                 self.shortened.append(claim.id)
             if spec.words is not None and total + words(text) > spec.words and claim.priority > 1:
-                self.reasons.setdefault(claim.id, f"over the {spec.words}-word budget of section '{spec.key}'")
+                self.reasons.setdefault(
+                    claim.id, f"over the {spec.words}-word budget of section '{spec.key}'"
+                )
                 continue
             if claim.id in self.trims.shorten and claim.id not in self.shortened:
                 self.shortened.append(claim.id)
@@ -222,7 +237,10 @@ class _Selector:
         if not chosen:
             return (Block(kind=BlockKind.NOTE, items=(Item(text=NOT_APPLICABLE),)),)
         if spec.block is BlockKind.TABLE:
-            rows = tuple(tuple(self.cell(claim, text, column.field) for column in spec.columns) for claim, text in chosen)
+            rows = tuple(
+                tuple(self.cell(claim, text, column.field) for column in spec.columns)
+                for claim, text in chosen
+            )
             table = Table(
                 header=tuple(c.header for c in spec.columns),
                 rows=rows,
@@ -248,8 +266,13 @@ class _Selector:
 
     def dispute_sections(self, spec: SectionLayout, level: int) -> list[Section]:
         if not self.summary.disputes:
-            return [self.section(spec, level, (Block(kind=BlockKind.NOTE, items=(Item(text=NOT_APPLICABLE),)),))]
-        intro = Item(text="The sources disagree on the points below. Each side is quoted; the resolution says which reading this paper follows and why.")
+            return [
+                self.section(spec, level, (Block(kind=BlockKind.NOTE, items=(Item(text=NOT_APPLICABLE),)),))
+            ]
+        intro = Item(
+            text="The sources disagree on the points below. Each side is quoted; "
+            "the resolution says which reading this paper follows and why."
+        )
         sections = [self.section(spec, level, (Block(kind=BlockKind.PARAGRAPH, items=(intro,)),))]
         for dispute in self.summary.disputes:
             items = []
@@ -269,7 +292,10 @@ class _Selector:
                     key=f"dispute-{dispute.id}",
                     heading=dispute.question,
                     level=min(level + 1, 3),
-                    blocks=(Block(kind=BlockKind.BULLETS, items=tuple(items)), Block(kind=BlockKind.PARAGRAPH, items=(resolution,))),
+                    blocks=(
+                        Block(kind=BlockKind.BULLETS, items=tuple(items)),
+                        Block(kind=BlockKind.PARAGRAPH, items=(resolution,)),
+                    ),
                 )
             )
         return sections
@@ -296,21 +322,29 @@ class _Selector:
             (Item(text=g.term), Item(text=g.expansion + (f": {g.definition}" if g.definition else "")))
             for g in sorted(used, key=lambda g: g.term.lower())
         )
-        return (Block(kind=BlockKind.TABLE, table=Table(header=("Term", "Meaning"), rows=rows, widths=(22, 78))),)
+        return (
+            Block(kind=BlockKind.TABLE, table=Table(header=("Term", "Meaning"), rows=rows, widths=(22, 78))),
+        )
 
     def timeline(self) -> tuple[Block, ...]:
         rows = tuple(
             (Item(text=t.date_text or t.date.strftime("%-d %B %Y")), Item(text=t.event))
             for t in sorted(self.summary.timeline, key=lambda t: t.date)
         )
-        return (Block(kind=BlockKind.TABLE, table=Table(header=("Date", "Event"), rows=rows, widths=(24, 76))),)
+        return (
+            Block(kind=BlockKind.TABLE, table=Table(header=("Date", "Event"), rows=rows, widths=(24, 76))),
+        )
 
     def evidence_rows(self, *, grades: bool) -> tuple[Block, ...]:
         rows = []
         for claim_id in self.included:
             claim = self.summary.claim(claim_id)
             for index, ev in enumerate(claim.evidence):
-                row = [Item(text=claim.id), Item(text=source_label(self.summary.source(ev.source))), Item(text=f"\u201c{ev.quote}\u201d")]
+                row = [
+                    Item(text=claim.id),
+                    Item(text=source_label(self.summary.source(ev.source))),
+                    Item(text=f"\u201c{ev.quote}\u201d"),
+                ]
                 if grades:
                     row.append(Item(text=self.evidence.grades.get((claim.id, index), "unchecked")))
                 rows.append(tuple(row))
@@ -336,8 +370,8 @@ class _Selector:
             if spec.content is Content.CLAIMS:
                 built.append(self.section(spec, level, self.claim_blocks(spec)))
             elif spec.content is Content.FIXED:
-                blocks = (Block(kind=spec.block, items=(Item(text=spec.text),)),) if spec.text else ()
-                built.append(self.section(spec, level, blocks))
+                fixed = (Block(kind=spec.block, items=(Item(text=spec.text),)),) if spec.text else ()
+                built.append(self.section(spec, level, fixed))
             elif spec.content is Content.DISPUTES:
                 built.extend(self.dispute_sections(spec, level))
             elif spec.content is Content.EMBED:
@@ -349,6 +383,7 @@ class _Selector:
         # References, glossary and evidence annexes depend on what the body cited and used.
         body = " ".join(i.text for s in built for b in s.blocks for i in block_items(b))
         for index, spec, level in deferred:
+            blocks: tuple[Block, ...]
             if spec.content is Content.REFERENCES:
                 blocks = self.references(spec)
             elif spec.content is Content.GLOSSARY:
@@ -366,7 +401,9 @@ class _Selector:
         if spec.embed is None or self.load is None:
             raise BuildError(f"section '{spec.key}' embeds a layout, but none can be loaded here")
         # The annex keeps this paper's audience and citation style: a minister gets no footnotes.
-        inner_layout = self.load(spec.embed).model_copy(update={"audience": self.audience, "citations": self.style})
+        inner_layout = self.load(spec.embed).model_copy(
+            update={"audience": self.audience, "citations": self.style}
+        )
         inner = _Selector(self.summary, inner_layout, self.evidence, self.trims, self.load)
         inner.footnote = self.footnote
         sections = inner.sections(level_shift=1)
@@ -405,7 +442,13 @@ def expand_acronyms(sections: list[Section], summary: Summary) -> list[Section]:
         return text
 
     def item(it: Item) -> Item:
-        return Item(text=expand(it.text), claim_id=it.claim_id, label=it.label, citations=it.citations, disputed=it.disputed)
+        return Item(
+            text=expand(it.text),
+            claim_id=it.claim_id,
+            label=it.label,
+            citations=it.citations,
+            disputed=it.disputed,
+        )
 
     out = []
     for section in sections:
@@ -413,8 +456,16 @@ def expand_acronyms(sections: list[Section], summary: Summary) -> list[Section]:
         for block in section.blocks:
             table = block.table
             if table is not None:
-                table = Table(header=table.header, rows=tuple(tuple(item(c) for c in row) for row in table.rows), widths=table.widths)
-            blocks.append(Block(kind=block.kind, items=tuple(item(i) for i in block.items), table=table, title=block.title))
+                table = Table(
+                    header=table.header,
+                    rows=tuple(tuple(item(c) for c in row) for row in table.rows),
+                    widths=table.widths,
+                )
+            blocks.append(
+                Block(
+                    kind=block.kind, items=tuple(item(i) for i in block.items), table=table, title=block.title
+                )
+            )
         out.append(
             Section(
                 key=section.key,
@@ -484,7 +535,10 @@ def select_content(
     missing_p1 = [
         c.id
         for c in summary.claims
-        if c.priority == 1 and audience in c.audiences and c.id not in selector.included and c.id not in selector.evidence.lost
+        if c.priority == 1
+        and audience in c.audiences
+        and c.id not in selector.included
+        and c.id not in selector.evidence.lost
     ]
     if missing_p1:
         raise FitError(
@@ -499,7 +553,9 @@ def select_content(
         if audience in c.audiences and c.id not in selector.included
     )
     lost = tuple(
-        Dropped(claim_id=c, priority=summary.claim(c).priority, reason="its evidence was not found in the source")
+        Dropped(
+            claim_id=c, priority=summary.claim(c).priority, reason="its evidence was not found in the source"
+        )
         for c in sorted(selector.evidence.lost)
         if audience in summary.claim(c).audiences
     )
@@ -517,7 +573,9 @@ def select_content(
         marking=marking,
         author=s.owner,
         subject=f"{s.short_title}: {layout.subtitle.lower()}",
-        keywords=tuple(k for k in (marking, *s.parties, s.legal_form.value, layout.length.value, audience.value) if k),
+        keywords=tuple(
+            k for k in (marking, *s.parties, s.legal_form.value, layout.length.value, audience.value) if k
+        ),
         language="en-GB",
         cover=layout.cover,
         contents=layout.contents,
