@@ -130,7 +130,7 @@ class _Builder:
 
     def _problem(self, event: yaml.Event, field: str, message: str) -> None:
         line, col = _position(event)
-        self.problems.append(Problem(self._filename, line, col, field, message))
+        self.problems.append(_problem(self._filename, line, col, field, message))
 
     def _too_deep(self, event: yaml.Event, path: DataPath) -> _FatalError:
         line, col = _position(event)
@@ -138,7 +138,7 @@ class _Builder:
         while path and isinstance(path[-1], int):
             path = path[:-1]
         message = f"nesting is deeper than {MAX_DEPTH} levels"
-        return _FatalError(Problem(self._filename, line, col, _field(path), message))
+        return _FatalError(_problem(self._filename, line, col, _field(path), message))
 
     def _node(self, event: yaml.Event, path: DataPath, depth: int) -> Any:
         if isinstance(event, yaml.ScalarEvent):
@@ -206,6 +206,16 @@ class _Builder:
             event = self._next()
 
 
+_ESCAPES = str.maketrans(
+    {"\n": "\\n", "\r": "\\r", "\t": "\\t", "\x85": "\\x85", "\u2028": "\\u2028", "\u2029": "\\u2029"}
+)
+
+
+def _problem(filename: str, line: int, col: int, field: str, message: str) -> Problem:
+    """Make a Problem that prints as exactly one line, whatever text the YAML held."""
+    return Problem(filename, line, col, field.translate(_ESCAPES), message.translate(_ESCAPES))
+
+
 def _position(event: yaml.Event) -> tuple[int, int]:
     mark = event.start_mark
     return (1, 1) if mark is None else (mark.line + 1, mark.column + 1)
@@ -222,7 +232,7 @@ def _field(path: Sequence[PathPart]) -> str:
         if isinstance(part, int):
             text += f"[{part}]"
         else:
-            name = "schema" if part == "schema_" else part
+            name = "schema" if part == "schema_" else part or "''"
             text += f".{name}" if text else name
     return text or _DOCUMENT
 
@@ -259,7 +269,7 @@ def _line_col(text: str, index: int) -> tuple[int, int]:
 def _decode(data: bytes, filename: str) -> str:
     if len(data) > MAX_BYTES:
         message = f"the file is {len(data):,} bytes; the limit is {MAX_BYTES:,}"
-        raise SummaryError([Problem(filename, 1, 1, _DOCUMENT, message)])
+        raise SummaryError([_problem(filename, 1, 1, _DOCUMENT, message)])
     if data.startswith(codecs.BOM_UTF8):
         data = data[len(codecs.BOM_UTF8) :]
     try:
@@ -270,7 +280,7 @@ def _decode(data: bytes, filename: str) -> str:
         line = head.count(b"\n") + 1
         col = len(head[line_start:].decode("utf-8", "replace")) + 1
         message = f"the file is not UTF-8 text: byte 0x{data[exc.start]:02x} cannot be decoded"
-        raise SummaryError([Problem(filename, line, col, _DOCUMENT, message)]) from None
+        raise SummaryError([_problem(filename, line, col, _DOCUMENT, message)]) from None
 
 
 def _check_characters(text: str, filename: str) -> None:
@@ -278,7 +288,7 @@ def _check_characters(text: str, filename: str) -> None:
     if bad is not None:
         line, col = _line_col(text, bad.start())
         message = f"character U+{ord(bad.group()):04X} is not allowed in YAML; is this a binary file?"
-        raise SummaryError([Problem(filename, line, col, _DOCUMENT, message)])
+        raise SummaryError([_problem(filename, line, col, _DOCUMENT, message)])
 
 
 def _syntax_problem(exc: yaml.YAMLError, text: str, filename: str) -> Problem:
@@ -292,13 +302,13 @@ def _syntax_problem(exc: yaml.YAMLError, text: str, filename: str) -> Problem:
             message = "tabs cannot be used for indentation; use spaces"
         elif exc.context and exc.context_mark is not None:
             message = f"{message} ({exc.context} at line {exc.context_mark.line + 1})"
-        return Problem(filename, line, col, _SYNTAX, message)
+        return _problem(filename, line, col, _SYNTAX, message)
     if isinstance(exc, yaml.reader.ReaderError):
         # The reader counts bytes of the UTF-8 encoding.
         index = len(text.encode("utf-8", "surrogatepass")[: exc.position].decode("utf-8", "ignore"))
         line, col = _line_col(text, index)
-        return Problem(filename, line, col, _SYNTAX, f"character is not allowed in YAML: {exc.reason}")
-    return Problem(filename, 1, 1, _SYNTAX, str(exc).split("\n", 1)[0] or "invalid YAML")
+        return _problem(filename, line, col, _SYNTAX, f"character is not allowed in YAML: {exc.reason}")
+    return _problem(filename, 1, 1, _SYNTAX, str(exc).split("\n", 1)[0] or "invalid YAML")
 
 
 # --- schema errors ---------------------------------------------------------------------------
@@ -446,7 +456,7 @@ def _schema_problems(
             continue
         line, col = locations.of(path)
         message = _error_message(error, path, suggest=len(problems) < _MAX_SUGGESTIONS)
-        problems.append(Problem(filename, line, col, _field(path), message))
+        problems.append(_problem(filename, line, col, _field(path), message))
         paths.add(path)
     return problems, paths
 
@@ -541,12 +551,12 @@ def _read_yaml(text: str, filename: str) -> tuple[Any, Locations, list[Problem],
         raise SummaryError([*builder.problems, _syntax_problem(exc, text, filename)]) from None
     if not has_document:
         message = "the file is empty; expected a mapping of summary fields"
-        raise SummaryError([*builder.problems, Problem(filename, 1, 1, _DOCUMENT, message)])
+        raise SummaryError([*builder.problems, _problem(filename, 1, 1, _DOCUMENT, message)])
     locations = Locations(builder.positions)
     if not isinstance(data, dict):
         line, col = locations.of(())
         message = f"expected a mapping of summary fields at the top, not {_kind(data)}"
-        raise SummaryError([*builder.problems, Problem(filename, line, col, _DOCUMENT, message)])
+        raise SummaryError([*builder.problems, _problem(filename, line, col, _DOCUMENT, message)])
     return data, locations, builder.problems, builder.poisoned
 
 
@@ -556,7 +566,7 @@ def parse_summary_with_locations(text: str | bytes, *, filename: str) -> tuple[S
         text = _decode(text, filename)
     elif len(text) > MAX_BYTES:
         message = f"the file is {len(text):,} characters; the limit is {MAX_BYTES:,}"
-        raise SummaryError([Problem(filename, 1, 1, _DOCUMENT, message)])
+        raise SummaryError([_problem(filename, 1, 1, _DOCUMENT, message)])
     data, locations, problems, poisoned = _read_yaml(text, filename)
     summary: Summary | None = None
     flagged: set[DataPath] = set()
@@ -568,7 +578,7 @@ def parse_summary_with_locations(text: str | bytes, *, filename: str) -> tuple[S
     for path, message in _cross_reference_problems(data, locations):
         if path not in flagged:
             line, col = locations.of(path)
-            problems.append(Problem(filename, line, col, _field(path), message))
+            problems.append(_problem(filename, line, col, _field(path), message))
     if problems or summary is None:
         raise SummaryError(problems)
     return summary, locations
@@ -588,14 +598,14 @@ def load_summary_with_locations(path: Path, *, display_path: str | None = None) 
     except OSError as exc:
         reason = exc.strerror or exc.__class__.__name__
         message = f"cannot read the file: {reason[:1].lower()}{reason[1:]}"
-        raise SummaryError([Problem(filename, 1, 1, _DOCUMENT, message)]) from None
+        raise SummaryError([_problem(filename, 1, 1, _DOCUMENT, message)]) from None
     if len(data) > MAX_BYTES:
         try:
             size = path.stat().st_size
         except OSError:
             size = len(data)
         message = f"the file is {size:,} bytes; the limit is {MAX_BYTES:,}"
-        raise SummaryError([Problem(filename, 1, 1, _DOCUMENT, message)])
+        raise SummaryError([_problem(filename, 1, 1, _DOCUMENT, message)])
     return parse_summary_with_locations(data, filename=filename)
 
 
