@@ -63,7 +63,7 @@ STYLES: dict[str, tuple[str, str, str | None, str | None, str, str]] = {
         "Subtitle",
         "Normal",
         "Normal",
-        '<w:keepNext/><w:spacing w:after="80"/>',
+        '<w:keepNext/><w:spacing w:after="80" w:line="240" w:lineRule="auto"/>',
         size(12),
     ),
     "Heading1": (
@@ -71,7 +71,7 @@ STYLES: dict[str, tuple[str, str, str | None, str | None, str, str]] = {
         "heading 1",
         "Normal",
         "Normal",
-        '<w:keepNext/><w:keepLines/><w:spacing w:before="240" w:after="80"/><w:outlineLvl w:val="0"/>',
+        '<w:keepNext/><w:keepLines/><w:spacing w:before="200" w:after="60" w:line="240" w:lineRule="auto"/><w:outlineLvl w:val="0"/>',
         "<w:b/><w:bCs/>" + size(13),
     ),
     "Heading2": (
@@ -79,7 +79,7 @@ STYLES: dict[str, tuple[str, str, str | None, str | None, str, str]] = {
         "heading 2",
         "Normal",
         "Normal",
-        '<w:keepNext/><w:keepLines/><w:spacing w:before="180" w:after="60"/><w:outlineLvl w:val="1"/>',
+        '<w:keepNext/><w:keepLines/><w:spacing w:before="160" w:after="40" w:line="240" w:lineRule="auto"/><w:outlineLvl w:val="1"/>',
         "<w:b/><w:bCs/>" + size(11.5),
     ),
     "Heading3": (
@@ -87,7 +87,7 @@ STYLES: dict[str, tuple[str, str, str | None, str | None, str, str]] = {
         "heading 3",
         "Normal",
         "Normal",
-        '<w:keepNext/><w:keepLines/><w:spacing w:before="120" w:after="40"/><w:outlineLvl w:val="2"/>',
+        '<w:keepNext/><w:keepLines/><w:spacing w:before="120" w:after="40" w:line="240" w:lineRule="auto"/><w:outlineLvl w:val="2"/>',
         "<w:b/><w:bCs/><w:i/><w:iCs/>" + size(11),
     ),
     "ListBullet": (
@@ -229,7 +229,7 @@ def restyle(styles: object) -> None:
         parse_xml(
             f"<w:docDefaults {nsdecls('w')}><w:rPrDefault><w:rPr>{FONT}{size(11)}"
             '<w:lang w:val="en-GB" w:eastAsia="en-GB" w:bidi="ar-SA"/></w:rPr></w:rPrDefault>'
-            '<w:pPrDefault><w:pPr><w:spacing w:after="80" w:line="276" w:lineRule="auto"/></w:pPr>'
+            '<w:pPrDefault><w:pPr><w:spacing w:after="80" w:line="275" w:lineRule="exact"/></w:pPr>'
             "</w:pPrDefault></w:docDefaults>"
         ),
     )

@@ -181,7 +181,7 @@ class _Writer:
         """Write a TOC field whose cached result already lists the headings, readable before an update."""
         ooxml.set_update_fields(self.part)
         self.para("Contents", "TOC Heading")
-        entries = [s for s in self.brief.sections if 1 <= s.level <= 3]
+        entries = [s for s in self.brief.sections if 1 <= s.level <= 3 and s.heading]
         if not entries:
             entries_p = self.para("", "TOC 1")
             for r in ooxml.field_begin(_TOC_INSTRUCTION):
@@ -228,12 +228,16 @@ class _Writer:
     # -- sections and blocks --------------------------------------------------------------------
 
     def section(self, section: Section) -> None:
+        if not section.heading:  # a standfirst or a note: no empty heading for a screen reader to announce
+            for block in section.blocks:
+                self.block(block)
+            return
         level = min(max(section.level, 1), 3)
         p = self.para(None, f"Heading {level}")
         if section.page_break_before:
             p.paragraph_format.page_break_before = True
         if self.brief.contents:
-            index = [s for s in self.brief.sections if 1 <= s.level <= 3].index(section)
+            index = [s for s in self.brief.sections if 1 <= s.level <= 3 and s.heading].index(section)
             start, end = ooxml.bookmark(self.new_bookmark_id(), _toc_name(index))
             p._p.append(start)
             p._p.append(ooxml.run(_heading_text(section)))

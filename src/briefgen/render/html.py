@@ -103,7 +103,7 @@ def _contents(brief: Brief) -> list[ContentsEntry]:
     return [
         ContentsEntry(f"sec-{s.key}", _heading_text(s.number, s.heading), s.level)
         for s in brief.sections
-        if s.level <= 2
+        if s.level <= 2 and s.heading
     ]
 
 

@@ -1,0 +1,266 @@
+"""Build every length × audience of the UK–Japan summary and check the real PDF and Word files."""
+
+from __future__ import annotations
+
+import io
+import re
+import shutil
+import subprocess
+import zipfile
+from xml.sax.saxutils import escape
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from docx import Document as open_docx
+from docx.oxml.ns import qn
+from pypdf import PdfReader
+
+from briefgen.brief import Brief, items_of
+from briefgen.model import Audience, Format, Length
+from briefgen.run import Results, build_papers
+
+ROOT = Path(__file__).resolve().parents[1]
+SUMMARY = ROOT / "briefs" / "uk-japan-2026.yaml"
+EDITIONS = [f"{length.value}-{audience.value}" for length in Length for audience in Audience]
+MARKINGS = ("OFFICIAL-SENSITIVE", "OFFICIAL")
+
+
+@pytest.fixture(scope="module")
+def built(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Path, Results]]:
+    """Build all fifteen papers once, in PDF, Word and HTML, with the quality gates on."""
+    out = tmp_path_factory.mktemp("out")
+    results = build_papers(
+        SUMMARY, out=out, formats=[Format.PDF, Format.DOCX, Format.HTML], allow_warnings=True
+    )
+    assert not results.failures, results.failures
+    yield out / "uk-japan-2026", results
+
+
+def _brief(results: Results, edition: str) -> Brief:
+    return next(p.brief for p in results.papers if p.brief.edition == edition)
+
+
+def _pdf(folder: Path, edition: str) -> PdfReader:
+    return PdfReader(folder / f"{edition}.pdf")
+
+
+def _flat(text: str) -> str:
+    return re.sub(r"\s+", " ", text).strip()
+
+
+def _docx_text(path: Path) -> str:
+    """Return the body text of a .docx as Word would read it: paragraphs, table cells included, in order."""
+    body = open_docx(str(path)).element.body
+    paragraphs = ("".join(t.text or "" for t in p.iter(qn("w:t"))) for p in body.iter(qn("w:p")))
+    return _flat(" ".join(paragraphs))
+
+
+def _outline(entries: list[object]) -> list[str]:
+    """Flatten a PDF outline into its titles."""
+    titles: list[str] = []
+    for entry in entries:
+        if isinstance(entry, list):
+            titles.extend(_outline(entry))
+        else:
+            titles.append(str(entry.title))  # type: ignore[attr-defined]
+    return titles
+
+
+def test_every_edition_builds_in_both_formats(built: tuple[Path, Results]) -> None:
+    folder, results = built
+    assert sorted(p.brief.edition for p in results.papers) == sorted(EDITIONS)
+    for edition in EDITIONS:
+        for suffix in ("pdf", "docx", "report.json"):
+            assert (folder / f"{edition}.{suffix}").stat().st_size > 1000 or suffix == "report.json"
+
+
+@pytest.mark.parametrize("audience", [a.value for a in Audience])
+def test_one_page_pdf_has_exactly_one_a4_page(built: tuple[Path, Results], audience: str) -> None:
+    folder, _ = built
+    reader = _pdf(folder, f"one-page-{audience}")
+    assert len(reader.pages) == 1
+    box = reader.pages[0].mediabox
+    assert (round(float(box.width)), round(float(box.height))) == (595, 842)
+
+
+@pytest.mark.parametrize("audience", [a.value for a in Audience])
+def test_short_and_full_page_counts(built: tuple[Path, Results], audience: str) -> None:
+    folder, _ = built
+    assert 2 <= len(_pdf(folder, f"short-{audience}").pages) <= 4
+    assert len(_pdf(folder, f"full-{audience}").pages) >= 6
+
+
+@pytest.mark.parametrize("edition", EDITIONS)
+def test_marking_on_every_page_top_and_bottom(built: tuple[Path, Results], edition: str) -> None:
+    folder, results = built
+    brief = _brief(results, edition)
+    reader = _pdf(folder, edition)
+    if brief.marking is None:
+        assert edition.endswith("public")
+        assert not any("OFFICIAL" in page.extract_text() for page in reader.pages)
+        return
+    assert brief.marking in MARKINGS
+    for number, page in enumerate(reader.pages, 1):
+        found: list[float] = []
+
+        def visit(text: str, cm: object, tm: list[float], *_: object) -> None:
+            if text.strip() == brief.marking:
+                found.append(tm[5])  # noqa: B023 - collected per page
+
+        page.extract_text(visitor_text=visit)
+        assert found, f"page {number} has no marking"
+        assert max(found) > 780 and min(found) < 60, f"page {number}: marking not top and bottom: {found}"
+    assert brief.marking in (reader.metadata.get("/Keywords") or "")
+    first_line = _docx_text(folder / f"{edition}.docx").split(" ")[0]
+    assert first_line == brief.marking
+
+
+@pytest.mark.parametrize("edition", EDITIONS)
+def test_pdf_and_docx_carry_the_same_claims_in_the_same_order(
+    built: tuple[Path, Results], edition: str
+) -> None:
+    folder, results = built
+    brief = _brief(results, edition)
+    pdf_text = _flat(" ".join(page.extract_text() for page in _pdf(folder, edition).pages))
+    docx_text = _docx_text(folder / f"{edition}.docx")
+    pdf_at = docx_at = 0
+    checked = 0
+    for item in items_of(brief):
+        if not item.claim_id or not item.text:
+            continue
+        probe = " ".join(item.text.split()[:6])
+        pdf_found = pdf_text.find(probe, pdf_at)
+        docx_found = docx_text.find(probe, docx_at)
+        assert pdf_found >= 0, f"{item.claim_id} missing from the PDF, or out of order: {probe!r}"
+        assert docx_found >= 0, f"{item.claim_id} missing from the .docx, or out of order: {probe!r}"
+        pdf_at, docx_at = pdf_found + len(probe), docx_found + len(probe)
+        checked += 1
+    assert checked >= 5
+
+
+@pytest.mark.parametrize("edition", [e for e in EDITIONS if e.split("-")[-1] in ("officials", "parliament")])
+def test_footnotes_are_real_word_footnotes(built: tuple[Path, Results], edition: str) -> None:
+    folder, results = built
+    brief = _brief(results, edition)
+    citations = brief.footnotes()
+    with zipfile.ZipFile(folder / f"{edition}.docx") as archive:
+        names = archive.namelist()
+        body = archive.read("word/document.xml").decode()
+        notes = archive.read("word/footnotes.xml").decode() if "word/footnotes.xml" in names else ""
+    if edition.startswith("one-page"):
+        assert brief.citation_style.value == "links"
+        return
+    assert citations
+    assert body.count("<w:footnoteReference ") == len(citations)
+    assert notes.count("<w:footnote ") == len(citations) + 2  # plus separator and continuation
+    assert escape(citations[0].quote[:30]) in notes
+
+
+def test_minister_papers_have_no_footnotes(built: tuple[Path, Results]) -> None:
+    folder, results = built
+    for length in Length:
+        edition = f"{length.value}-minister"
+        assert _brief(results, edition).footnotes() == []
+        with zipfile.ZipFile(folder / f"{edition}.docx") as archive:
+            assert "<w:footnoteReference " not in archive.read("word/document.xml").decode()
+
+
+def test_full_paper_has_cover_contents_disputes_and_annexes(built: tuple[Path, Results]) -> None:
+    folder, results = built
+    reader = _pdf(folder, "full-officials")
+    titles = _outline(reader.outline)
+    for heading in (
+        "Executive summary",
+        "Where sources differ",
+        "Annex A: Timeline",
+        "Annex B: Glossary",
+        "Annex C: Sources",
+        "Annex D: Evidence table",
+    ):
+        assert any(heading in t for t in titles), (heading, titles)
+    text = _flat(" ".join(p.extract_text() for p in reader.pages))
+    assert "Contents" in reader.pages[1].extract_text()
+    assert "Chizuru Takeshita" in text and "Sanae Takaichi" in text  # both sides of the dispute, quoted
+    assert "Global Combat Air Programme (GCAP)" in text
+    document = open_docx(str(folder / "full-officials.docx"))
+    styles = [p.style.name for p in document.paragraphs if p.style.name.startswith("Heading")]
+    assert styles[0] == "Heading 1" and "Heading 2" in styles
+    xml = document.element.xml
+    assert 'TOC \\o "1-3"' in xml
+
+
+def test_public_paper_is_unmarked_and_has_no_sensitive_claim(built: tuple[Path, Results]) -> None:
+    _, results = built
+    from briefgen.loading import load_summary
+
+    summary = load_summary(SUMMARY)
+    sensitive = {c.id for c in summary.claims if c.sensitivity.value == "OFFICIAL-SENSITIVE"}
+    assert sensitive
+    for length in Length:
+        for audience in ("public", "parliament"):
+            brief = _brief(results, f"{length.value}-{audience}")
+            assert not sensitive & set(brief.included)
+    assert _brief(results, "full-officials").marking == "OFFICIAL-SENSITIVE"
+
+
+@pytest.mark.parametrize("edition", EDITIONS)
+def test_report_describes_the_paper(built: tuple[Path, Results], edition: str) -> None:
+    import json
+
+    folder, results = built
+    report = json.loads((folder / f"{edition}.report.json").read_text())
+    assert report["pages"] == len(_pdf(folder, edition).pages)
+    assert report["claims_included"] == list(_brief(results, edition).included)
+    assert all(d["why"] for d in report["claims_dropped"])
+    assert report["readability"]["failures"] == []
+    assert report["readability"]["flesch_kincaid_grade"] <= report["readability"]["grade_limit"]
+    assert set(report["anchor_grades"]) <= {"exact", "normalised", "dispute"}
+    if edition.startswith("one-page"):
+        assert report["words"] <= 400
+        assert 3 <= (report["readability"]["key_points"] or 3) <= 5
+
+
+def test_one_page_word_files_are_one_page_in_libreoffice(built: tuple[Path, Results], tmp_path: Path) -> None:
+    if shutil.which("libreoffice") is None:
+        pytest.skip("LibreOffice is not installed")
+    folder, _ = built
+    files = [str(folder / f"one-page-{a.value}.docx") for a in Audience]
+    profile = tmp_path / "profile"
+    subprocess.run(
+        [
+            "libreoffice",
+            f"-env:UserInstallation=file://{profile}",
+            "--headless",
+            "--convert-to",
+            "pdf",
+            "--outdir",
+            str(tmp_path),
+            *files,
+        ],
+        check=True,
+        capture_output=True,
+        timeout=240,
+    )
+    for audience in Audience:
+        pages = len(PdfReader(tmp_path / f"one-page-{audience.value}.pdf").pages)
+        assert pages == 1, f"one-page-{audience.value}.docx opens as {pages} pages in LibreOffice"
+
+
+def test_two_builds_are_byte_identical(tmp_path: Path) -> None:
+    first = build_papers(SUMMARY, out=tmp_path / "a", length=Length.ONE_PAGE, audience=Audience.MINISTER)
+    second = build_papers(SUMMARY, out=tmp_path / "b", length=Length.ONE_PAGE, audience=Audience.MINISTER)
+    assert not first.failures and not second.failures
+    for name in ("one-page-minister.pdf", "one-page-minister.docx"):
+        a = (tmp_path / "a" / "uk-japan-2026" / name).read_bytes()
+        b = (tmp_path / "b" / "uk-japan-2026" / name).read_bytes()
+        assert a == b, name
+
+
+def test_html_output_is_standalone(built: tuple[Path, Results]) -> None:
+    folder, _ = built
+    html = (folder / "short-parliament.html").read_text(encoding="utf-8")
+    assert html.startswith("<!DOCTYPE html>") and 'lang="en-GB"' in html
+    assert "<style>" in html and 'rel="stylesheet"' not in html
+    docx = open_docx(io.BytesIO((folder / "short-parliament.docx").read_bytes()))
+    assert docx.core_properties.title
