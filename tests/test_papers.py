@@ -7,12 +7,12 @@ import re
 import shutil
 import subprocess
 import zipfile
-from xml.sax.saxutils import escape
 from collections.abc import Iterator
 from pathlib import Path
+from xml.sax.saxutils import escape
 
+import docx
 import pytest
-from docx import Document as open_docx
 from docx.oxml.ns import qn
 from pypdf import PdfReader
 
@@ -51,7 +51,7 @@ def _flat(text: str) -> str:
 
 def _docx_text(path: Path) -> str:
     """Return the body text of a .docx as Word would read it: paragraphs, table cells included, in order."""
-    body = open_docx(str(path)).element.body
+    body = docx.Document(str(path)).element.body
     paragraphs = ("".join(t.text or "" for t in p.iter(qn("w:t"))) for p in body.iter(qn("w:p")))
     return _flat(" ".join(paragraphs))
 
@@ -167,7 +167,7 @@ def test_minister_papers_have_no_footnotes(built: tuple[Path, Results]) -> None:
 
 
 def test_full_paper_has_cover_contents_disputes_and_annexes(built: tuple[Path, Results]) -> None:
-    folder, results = built
+    folder, _ = built
     reader = _pdf(folder, "full-officials")
     titles = _outline(reader.outline)
     for heading in (
@@ -183,7 +183,7 @@ def test_full_paper_has_cover_contents_disputes_and_annexes(built: tuple[Path, R
     assert "Contents" in reader.pages[1].extract_text()
     assert "Chizuru Takeshita" in text and "Sanae Takaichi" in text  # both sides of the dispute, quoted
     assert "Global Combat Air Programme (GCAP)" in text
-    document = open_docx(str(folder / "full-officials.docx"))
+    document = docx.Document(str(folder / "full-officials.docx"))
     styles = [p.style.name for p in document.paragraphs if p.style.name.startswith("Heading")]
     assert styles[0] == "Heading 1" and "Heading 2" in styles
     xml = document.element.xml
@@ -262,5 +262,5 @@ def test_html_output_is_standalone(built: tuple[Path, Results]) -> None:
     html = (folder / "short-parliament.html").read_text(encoding="utf-8")
     assert html.startswith("<!DOCTYPE html>") and 'lang="en-GB"' in html
     assert "<style>" in html and 'rel="stylesheet"' not in html
-    docx = open_docx(io.BytesIO((folder / "short-parliament.docx").read_bytes()))
-    assert docx.core_properties.title
+    word = docx.Document(io.BytesIO((folder / "short-parliament.docx").read_bytes()))
+    assert word.core_properties.title

@@ -71,7 +71,8 @@ STYLES: dict[str, tuple[str, str, str | None, str | None, str, str]] = {
         "heading 1",
         "Normal",
         "Normal",
-        '<w:keepNext/><w:keepLines/><w:spacing w:before="200" w:after="60" w:line="240" w:lineRule="auto"/><w:outlineLvl w:val="0"/>',
+        '<w:keepNext/><w:keepLines/><w:spacing w:before="200" w:after="60" w:line="240" w:lineRule="auto"/>'
+        '<w:outlineLvl w:val="0"/>',
         "<w:b/><w:bCs/>" + size(13),
     ),
     "Heading2": (
@@ -79,7 +80,8 @@ STYLES: dict[str, tuple[str, str, str | None, str | None, str, str]] = {
         "heading 2",
         "Normal",
         "Normal",
-        '<w:keepNext/><w:keepLines/><w:spacing w:before="160" w:after="40" w:line="240" w:lineRule="auto"/><w:outlineLvl w:val="1"/>',
+        '<w:keepNext/><w:keepLines/><w:spacing w:before="160" w:after="40" w:line="240" w:lineRule="auto"/>'
+        '<w:outlineLvl w:val="1"/>',
         "<w:b/><w:bCs/>" + size(11.5),
     ),
     "Heading3": (
@@ -87,7 +89,8 @@ STYLES: dict[str, tuple[str, str, str | None, str | None, str, str]] = {
         "heading 3",
         "Normal",
         "Normal",
-        '<w:keepNext/><w:keepLines/><w:spacing w:before="120" w:after="40" w:line="240" w:lineRule="auto"/><w:outlineLvl w:val="2"/>',
+        '<w:keepNext/><w:keepLines/><w:spacing w:before="120" w:after="40" w:line="240" w:lineRule="auto"/>'
+        '<w:outlineLvl w:val="2"/>',
         "<w:b/><w:bCs/><w:i/><w:iCs/>" + size(11),
     ),
     "ListBullet": (
