@@ -108,9 +108,9 @@ def check_summary(path: Path, *, display: str | None = None, root: Path | None =
     for check in checks:
         anchor = check.anchor
         line, col = locations.of((*parse_where(check.where), "quote"))
-        closest = anchor.exact.replace("\n", " ")
-        if len(closest) > 90:
-            closest = closest[:87] + "…"
+        closest = " ".join(anchor.exact.split())
+        if len(closest) > 200:  # keep both ends: that is where a quote and its passage differ most
+            closest = closest[:120] + " … " + closest[-70:]
         if anchor.grade is Grade.MISSING:
             report.problems.append(
                 Problem(
