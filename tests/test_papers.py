@@ -30,9 +30,7 @@ MARKINGS = ("OFFICIAL-SENSITIVE", "OFFICIAL")
 def built(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Path, Results]]:
     """Build all fifteen papers once, in PDF, Word and HTML, with the quality gates on."""
     out = tmp_path_factory.mktemp("out")
-    results = build_papers(
-        SUMMARY, out=out, formats=[Format.PDF, Format.DOCX, Format.HTML], allow_warnings=True
-    )
+    results = build_papers(SUMMARY, out=out, formats=[Format.PDF, Format.DOCX, Format.HTML])
     assert not results.failures, results.failures
     yield out / "uk-japan-2026", results
 
