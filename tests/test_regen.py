@@ -240,7 +240,7 @@ def test_a_second_run_without_wait_exits_busy(built: Path) -> None:
 class _Page(http.server.BaseHTTPRequestHandler):
     body = b"<html><body><nav>Menu</nav><article><p>First text.</p></article></body></html>"
 
-    def do_GET(self) -> None:  # noqa: N802 - the standard library's name
+    def do_GET(self) -> None:
         etag = f'"{hash(self.body)}"'
         if self.headers.get("If-None-Match") == etag:
             self.send_response(304)
