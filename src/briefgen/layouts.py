@@ -75,6 +75,7 @@ class SectionLayout(BaseModel):
     page_break_before: bool = False
     numbered: bool = True  # count this section in the paper's numbering
     reuse: bool = False  # a summary section: its claims may appear again in the body
+    spread: bool = False  # take one claim per topic before a second from any (e.g. opportunities by area)
 
 
 class Layout(BaseModel):

@@ -141,6 +141,7 @@ def build_papers(
     """Build the chosen editions of a summary into OUT/<id>/; a failed edition keeps its old files."""
     from briefgen.regen import output_lock
 
+    formats = list(formats)
     templates = templates or templates_dir()
     inputs = verify_inputs(summary)
     builder = Builder(inputs, templates=templates, allow_warnings=allow_warnings)
@@ -165,7 +166,9 @@ def build_papers(
             options = {"allow_warnings": allow_warnings}
             new = record_paper(paper, inputs, templates=templates, options=options)
             if known is not None and previous is not None:
-                new.trims["key"] = previous.trims["key"]  # the fit still holds: keep its proof
+                # The fit still holds: keep its proof, and the inputs it was proved on.
+                new.trims["key"] = previous.trims["key"]
+                new.inputs = {**previous.inputs, **new.inputs}
             if previous is not None and set(previous.formats) - set(new.formats):
                 # A partial rebuild (say DOCX only) leaves the other formats as they were: keep tracking them.
                 new.formats = sorted(set(previous.formats) | set(new.formats))

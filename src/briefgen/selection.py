@@ -123,7 +123,16 @@ class _Selector:
             and c.id not in self.used
             and (self.trims.only is None or c.id in self.trims.only)
         ]
-        return sorted(found, key=lambda c: (c.priority, self.order[c.id]))
+        found.sort(key=lambda c: (c.priority, self.order[c.id]))
+        if spec.spread:
+            # Priority-1 claims first, then round-robin over topics, so every area is covered.
+            seen: dict[str, int] = {}
+            rank = {}
+            for claim in found:
+                rank[claim.id] = seen.get(claim.topic, 0)
+                seen[claim.topic] = rank[claim.id] + 1
+            found.sort(key=lambda c: (c.priority > 1, rank[c.id], c.priority, self.order[c.id]))
+        return found
 
     def text(self, claim: Claim, form: Form) -> str:
         shorten = form is Form.SHORT or claim.id in self.trims.shorten
