@@ -290,3 +290,15 @@ def test_a_url_source_changed_between_two_refreshes_is_rebuilt(project: Path, se
     result = run(project, "regen")
     assert result.returncode == 3
     assert rebuilt_papers(result) and all("industry" in p for p in rebuilt_papers(result))
+
+
+def test_an_edit_away_from_every_quote_rebuilds_nothing(built: Path) -> None:
+    before = outputs(built)
+    seed = built / "seeds" / "extra.txt"
+    seed.write_text(seed.read_text().replace("Other news follows.", "Other news follows today."), encoding="utf-8")
+    result = run(built, "regen")
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert "no quote a paper relies on did" in result.stdout
+    assert outputs(built) == before
+    again = run(built, "regen")
+    assert again.returncode == 0 and "no quote" not in again.stdout

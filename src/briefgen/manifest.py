@@ -47,6 +47,9 @@ class PaperRecord:
     outputs: dict[str, str]  # file name → sha256
     claims: dict[str, Any] = field(default_factory=dict)  # id → {"text", "priority", "evidence": [...]}
     trims: dict[str, list[str]] = field(default_factory=dict)  # the one-page fit: shorten, drop
+    # Every quote whose anchoring can change the paper: included claims' evidence, dispute sides
+    # shown, and the evidence of claims left out because it was missing (a restored quote counts).
+    quotes: list[dict[str, Any]] = field(default_factory=list)  # {"source", "quote", "anchor"}
 
     def to_dict(self) -> dict[str, Any]:
         """Return the record as JSON-ready data."""
@@ -59,6 +62,7 @@ class PaperRecord:
             "outputs": dict(sorted(self.outputs.items())),
             "claims": self.claims,
             "trims": self.trims,
+            "quotes": self.quotes,
         }
 
     @classmethod
@@ -73,6 +77,7 @@ class PaperRecord:
             outputs=dict(data["outputs"]),
             claims=dict(data.get("claims", {})),
             trims={k: list(v) for k, v in data.get("trims", {}).items()},
+            quotes=list(data.get("quotes", [])),
         )
 
 
@@ -117,8 +122,8 @@ class Manifest:
             )
         return manifest
 
-    def save(self) -> None:
-        """Write the manifest atomically."""
+    def save(self) -> bool:
+        """Write the manifest atomically if it changed; return whether it was written."""
         data = {
             "version": MANIFEST_VERSION,
             "summaries": {
@@ -130,12 +135,18 @@ class Manifest:
                 for path, rec in sorted(self.summaries.items())
             },
         }
+        text = json.dumps(data, indent=1, ensure_ascii=False) + "\n"
+        try:
+            if self.path.read_text(encoding="utf-8") == text:
+                return False
+        except OSError:
+            pass
         self.out.mkdir(parents=True, exist_ok=True)
         fd, tmp = tempfile.mkstemp(prefix=".manifest.", suffix=".tmp", dir=self.out)
         with os.fdopen(fd, "w", encoding="utf-8") as handle:
-            json.dump(data, handle, indent=1, ensure_ascii=False)
-            handle.write("\n")
+            handle.write(text)
         Path(tmp).replace(self.path)
+        return True
 
 
 def current_inputs(record: PaperRecord, *, root: Path, templates: Path, version: str) -> dict[str, str]:
@@ -156,15 +167,54 @@ def current_inputs(record: PaperRecord, *, root: Path, templates: Path, version:
     return now
 
 
+def quotes_unaffected(record: PaperRecord, source_id: str, text: str) -> bool:
+    """Tell whether every quote a paper relies on in a changed source still reads as it did.
+
+    Re-anchors the recorded quotes; when all are found with the same grade (in place or moved),
+    the paper's content cannot have changed, and the new anchors are kept in the record.
+    """
+    from briefgen.anchoring import Anchor, Change, Grade, SourceText, anchor_quote, reanchor
+
+    source = SourceText(text)
+    updated = []
+    for entry in record.quotes:
+        if entry["source"] != source_id:
+            updated.append(entry)
+            continue
+        if entry.get("anchor") is None or entry["anchor"]["grade"] == Grade.MISSING.value:
+            if anchor_quote(entry["quote"], source).grade is not Grade.MISSING:
+                return False  # lost evidence is back: the claim returns to the paper
+            updated.append(entry)
+            continue
+        previous = Anchor.from_dict(entry["anchor"])
+        anchor, change = reanchor(entry["quote"], source, previous)
+        if change not in (Change.UNCHANGED, Change.MOVED) or anchor.grade is not previous.grade:
+            return False
+        updated.append({**entry, "anchor": anchor.to_dict()})
+    record.quotes = updated
+    return True
+
+
 def stale_reasons(
     record: PaperRecord, *, out_dir: Path, root: Path, templates: Path, version: str
 ) -> list[str]:
-    """Say why a paper must be rebuilt: changed inputs or missing outputs; empty if it is current."""
+    """Say why a paper must be rebuilt: changed inputs or missing outputs; empty if it is current.
+
+    A changed source makes a paper stale only if a quote the paper relies on changed; otherwise
+    the record takes the source's new fingerprint (the caller saves the manifest).
+    """
     reasons = []
     now = current_inputs(record, root=root, templates=templates, version=version)
     for key, old in sorted(record.inputs.items()):
-        if now.get(key) != old:
-            reasons.append(f"{key.partition(':')[0]} changed: {key.partition(':')[2] or key}")
+        if now.get(key) == old:
+            continue
+        kind, _, rest = key.partition(":")
+        if kind == "source" and now[key] != "missing":
+            source_id, _, file = rest.partition(":")
+            if quotes_unaffected(record, source_id, (root / file).read_text(encoding="utf-8")):
+                record.inputs[key] = now[key]
+                continue
+        reasons.append(f"{kind} changed: {rest or key}")
     for name, sha in sorted(record.outputs.items()):
         if file_fingerprint(out_dir / name) != sha:
             reasons.append(f"output missing or altered: {name}")

@@ -112,6 +112,8 @@ def regen(
         for summary in summaries:
             stale = find_stale(summary, out, manifest, templates)
             if stale == {}:
+                if manifest.save():  # only fingerprints moved on
+                    report.lines.append(f"{summary}: a source changed, but no quote a paper relies on did")
                 report.lines.append(f"{summary}: up to date")
                 continue
             # Only now pay for loading, anchoring and rendering.

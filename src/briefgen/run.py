@@ -69,8 +69,21 @@ def record_paper(paper: Paper, inputs: Inputs, *, templates: Path, options: dict
                 {"source": ev.source, "quote": ev.quote, "anchor": anchor.to_dict() if anchor else None}
             )
         claims[claim_id] = {"text": claim.full, "priority": claim.priority, "evidence": evidence}
+    quotes = [e for c in claims.values() for e in c["evidence"]]
     if any(s.key.startswith("dispute-") for s in brief.sections):
         sources.update(p.source for d in summary.disputes for p in d.positions)
+        for i, dispute in enumerate(summary.disputes):
+            for j, position in enumerate(dispute.positions):
+                anchor = anchors.get((dispute.id, f"disputes[{i}].positions[{j}]"))
+                found = anchor.to_dict() if anchor else None
+                quotes.append({"source": position.source, "quote": position.quote, "anchor": found})
+    audience = brief.audience
+    for claim_id in sorted(inputs.evidence.lost):
+        lost = summary.claim(claim_id)
+        if audience in (a.value for a in lost.audiences):
+            for ev in lost.evidence:
+                sources.add(ev.source)
+                quotes.append({"source": ev.source, "quote": ev.quote, "anchor": None})
     formats = [f.value for f in paper.edition.formats]
     fingerprints: dict[str, str] = {
         f"summary:{inputs.path.resolve()}": file_fingerprint(inputs.path.resolve())
@@ -96,6 +109,7 @@ def record_paper(paper: Paper, inputs: Inputs, *, templates: Path, options: dict
         outputs={name: bytes_fingerprint(data) for name, data in sorted(paper.files.items())},
         claims=claims,
         trims=fit,
+        quotes=quotes,
     )
 
 
