@@ -7,7 +7,6 @@ side in one run, not absolute seconds. Run with `make bench`.
 from __future__ import annotations
 
 import os
-import resource
 import shutil
 import statistics
 import subprocess
@@ -133,7 +132,6 @@ def main() -> None:
         )
         cold_full = median([*full, "--format", "pdf", "--format", "docx"], cwd=project)
         rows.append(("full paper PDF + DOCX, cold", cold_full, bare_full, "peak < 300 MB"))
-        full_peak = peak_memory([*full, "--format", "pdf", "--format", "docx"], cwd=project)
 
         # Regeneration: build all 15 papers, then a no-op regen, then one source change.
         subprocess.run(
