@@ -295,10 +295,39 @@ def test_a_url_source_changed_between_two_refreshes_is_rebuilt(project: Path, se
 def test_an_edit_away_from_every_quote_rebuilds_nothing(built: Path) -> None:
     before = outputs(built)
     seed = built / "seeds" / "extra.txt"
-    seed.write_text(seed.read_text().replace("Other news follows.", "Other news follows today."), encoding="utf-8")
+    seed.write_text(
+        seed.read_text().replace("Other news follows.", "Other news follows today."), encoding="utf-8"
+    )
     result = run(built, "regen")
     assert result.returncode == 0, result.stdout + result.stderr
     assert "no quote a paper relies on did" in result.stdout
     assert outputs(built) == before
     again = run(built, "regen")
     assert again.returncode == 0 and "no quote" not in again.stdout
+
+
+def test_watch_rebuilds_on_change_with_one_line_per_paper(built: Path) -> None:
+    from briefgen.watch import watch
+
+    lines: list[str] = []
+    summary = built / "briefs" / "uk-japan-2026.yaml"
+    thread = threading.Thread(
+        target=watch,
+        args=([summary],),
+        kwargs={
+            "out": built / "out",
+            "templates": built / "templates",
+            "emit": lines.append,
+            "rounds": 12,
+            "poll": 0.5,
+        },
+    )
+    thread.start()
+    time.sleep(1.2)
+    layout = built / "templates" / "layouts" / "one-page-industry.yaml"
+    layout.write_text(layout.read_text() + "# reviewed\n", encoding="utf-8")
+    thread.join(timeout=120)
+    assert not thread.is_alive()
+    rebuilt = [line for line in lines if " rebuilt " in f" {line}"]
+    assert len(rebuilt) == 1, lines
+    assert "one-page-industry" in rebuilt[0] and "layouts/one-page-industry.yaml" in rebuilt[0]
