@@ -11,6 +11,7 @@ import importlib
 import logging
 import mimetypes
 import os
+import sys
 import threading
 import warnings
 from collections.abc import Iterator
@@ -21,16 +22,73 @@ from typing import Any
 from urllib.parse import unquote, urlsplit
 from urllib.request import url2pathname
 
-# Without libharfbuzz-subset WeasyPrint warns at import that it will need it one day; fontTools
-# subsets the fonts meanwhile (see _HARMLESS). Only that warning is silenced.
-with warnings.catch_warnings():
-    warnings.filterwarnings("ignore", message="HarfBuzz-Subset will be required", category=DeprecationWarning)
-    import weasyprint
-    from weasyprint.text.fonts import FontConfiguration
-    from weasyprint.urls import URLFetcher, URLFetcherResponse, path2url
-
 from briefgen.errors import BuildError
 from briefgen.render import assets_dir
+
+
+@contextmanager
+def _libraries_from_one_ldconfig() -> Iterator[None]:
+    """Answer ctypes' library look-ups from a single `ldconfig -p` while WeasyPrint loads.
+
+    WeasyPrint tries several names for each of its seven C libraries, and for every name
+    `ctypes.util.find_library` starts `ldconfig`, then `gcc` and `ld` when that fails: some twenty
+    subprocesses and a third of a cold PDF build. One `ldconfig -p` answers them all. Where it
+    cannot be run (not glibc), nothing is changed.
+    """
+    import ctypes.util
+    import re
+    import struct
+    import subprocess
+
+    try:
+        listing = subprocess.run(
+            ["/sbin/ldconfig", "-p"],
+            capture_output=True,
+            check=True,
+            timeout=10,
+            env={"LC_ALL": "C", "LANG": "C"},
+        ).stdout
+    except (OSError, subprocess.SubprocessError):
+        yield
+        return
+    machine = os.uname().machine + ("-32" if struct.calcsize("l") == 4 else "-64")
+    abi = {"x86_64-64": "libc6,x86-64", "ppc64-64": "libc6,64bit", "s390x-64": "libc6,64bit"}.get(
+        machine, "libc6"
+    )
+    original = ctypes.util.find_library
+
+    def find_library(name: str) -> str | None:
+        found = re.search(os.fsencode(rf"\s+(lib{re.escape(name)}\.[^\s]+)\s+\({abi}"), listing)
+        return os.fsdecode(found.group(1)) if found else None
+
+    ctypes.util.find_library = find_library
+    try:
+        yield
+    finally:
+        ctypes.util.find_library = original
+
+
+def _import_weasyprint() -> None:
+    """Import WeasyPrint quickly, falling back to the ordinary, slower look-ups if that fails."""
+    # Without libharfbuzz-subset WeasyPrint warns at import that it will need it one day; fontTools
+    # subsets the fonts meanwhile (see _HARMLESS). Only that warning is silenced.
+    with warnings.catch_warnings():
+        warnings.filterwarnings(
+            "ignore", message="HarfBuzz-Subset will be required", category=DeprecationWarning
+        )
+        try:
+            with _libraries_from_one_ldconfig():
+                importlib.import_module("weasyprint")
+        except OSError:
+            for name in [m for m in sys.modules if m == "weasyprint" or m.startswith("weasyprint.")]:
+                del sys.modules[name]
+            importlib.import_module("weasyprint")
+
+
+_import_weasyprint()
+import weasyprint  # noqa: E402 - loaded just above, with fast library look-ups
+from weasyprint.text.fonts import FontConfiguration  # noqa: E402
+from weasyprint.urls import URLFetcher, URLFetcherResponse, path2url  # noqa: E402
 
 Document = Any  # weasyprint.document.Document; WeasyPrint ships no type information
 
