@@ -361,7 +361,9 @@ class _Writer:
         style = self.brief.citation_style
         if style is CitationStyle.FOOTNOTES and self.footnotes is not None:
             ref_style = self.style_id("Footnote Reference")
-            for citation in item.citations:
+            for index, citation in enumerate(item.citations):
+                if index:  # a comma between calls, so ¹,² does not read as twelve (as in the PDF)
+                    p._p.append(ooxml.run(",", style=ref_style))
                 footnote_id = self.next_footnote_id
                 self.next_footnote_id += 1
                 ooxml.add_footnote(
