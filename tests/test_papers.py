@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import io
+import itertools
 import re
 import shutil
 import subprocess
@@ -262,3 +263,16 @@ def test_html_output_is_standalone(built: tuple[Path, Results]) -> None:
     assert "<style>" in html and 'rel="stylesheet"' not in html
     word = docx.Document(io.BytesIO((folder / "short-parliament.docx").read_bytes()))
     assert word.core_properties.title
+
+
+@pytest.mark.parametrize("edition", EDITIONS)
+def test_headings_are_in_order_and_at_most_three_levels_deep(
+    built: tuple[Path, Results], edition: str
+) -> None:
+    folder, _ = built
+    html = (folder / f"{edition}.html").read_text(encoding="utf-8")
+    levels = [int(level) for level in re.findall(r"<h([1-6])[ >]", html)]
+    assert levels[0] == 1 and max(levels) <= 3
+    assert all(b - a <= 1 for a, b in itertools.pairwise(levels)), levels
+    styles = {p.style.name for p in docx.Document(str(folder / f"{edition}.docx")).paragraphs}
+    assert not {"Heading 3", "Heading 4"} & styles

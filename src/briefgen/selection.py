@@ -22,6 +22,8 @@ from briefgen.errors import BuildError, FitError, MarkingError
 from briefgen.layouts import Content, Form, Layout, Quotes, SectionLayout
 from briefgen.model import Audience, Claim, Kind, Marking, Source, Summary
 
+# Section levels 1–2 print as h2–h3 under the title's h1: headings never go deeper than three levels.
+MAX_LEVEL = 2
 NOT_APPLICABLE = "Not applicable: the summary holds nothing for this section."
 
 
@@ -300,7 +302,7 @@ class _Selector:
                 Section(
                     key=f"dispute-{dispute.id}",
                     heading=dispute.question,
-                    level=min(level + 1, 3),
+                    level=min(level + 1, MAX_LEVEL),
                     blocks=(
                         Block(kind=BlockKind.BULLETS, items=tuple(items)),
                         Block(kind=BlockKind.PARAGRAPH, items=(resolution,)),
@@ -375,7 +377,7 @@ class _Selector:
         built: list[Section] = []
         deferred: list[tuple[int, SectionLayout, int]] = []
         for spec in self.layout.sections:
-            level = min(spec.level + level_shift, 3)
+            level = min(spec.level + level_shift, MAX_LEVEL)
             if spec.content is Content.CLAIMS:
                 built.append(self.section(spec, level, self.claim_blocks(spec)))
             elif spec.content is Content.FIXED:
