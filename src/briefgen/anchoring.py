@@ -10,9 +10,6 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
-from rapidfuzz import fuzz
-from rapidfuzz.distance import Levenshtein
-
 from briefgen.errors import SourceError
 from briefgen.model import Summary
 
@@ -186,6 +183,10 @@ def _edges(text: str, lo: int, hi: int, around: int) -> list[int]:
 
 
 def _best_window(quote: str, text: str) -> tuple[float, int, int]:
+    # Imported here: only quotes that are not found verbatim need it, and a clean summary has none.
+    from rapidfuzz import fuzz
+    from rapidfuzz.distance import Levenshtein
+
     if len(quote) >= len(text):
         return Levenshtein.normalized_similarity(quote, text) * 100, 0, len(text)
     hit = fuzz.partial_ratio_alignment(quote, text)
