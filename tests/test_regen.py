@@ -201,6 +201,7 @@ def test_a_killed_build_leaves_every_previous_paper_intact(built: Path) -> None:
         )
     result = run(built, "regen")
     assert result.returncode in (0, 3), result.stderr
+    assert not list((built / "out" / "uk-japan-2026").glob(".*.tmp"))
 
 
 def test_two_concurrent_regens_do_not_corrupt_anything(built: Path) -> None:

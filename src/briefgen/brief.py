@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from enum import StrEnum
 
 
@@ -124,8 +124,6 @@ class Brief:
     shortened: tuple[str, ...] = ()  # claims given in their short form to save space
     short_form: tuple[str, ...] = ()  # every claim shown in its short form, whatever the reason
     layout_files: tuple[str, ...] = ()  # layouts used, relative to templates/
-    warnings: tuple[str, ...] = ()
-    extra: dict[str, str] = field(default_factory=dict)
 
     @property
     def name(self) -> str:

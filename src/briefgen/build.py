@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import hashlib
 import json
 import os
 import tempfile
@@ -17,7 +16,7 @@ from briefgen import __version__
 from briefgen.anchoring import Grade, QuoteCheck, anchor_summary
 from briefgen.brief import Brief, block_items, items_of
 from briefgen.errors import BuildError, EvidenceError, FitError, QualityError
-from briefgen.layouts import Layout, layouts_dir, load_layout
+from briefgen.layouts import Layout, load_layout
 from briefgen.loading import load_summary
 from briefgen.model import Audience, Claim, Edition, Format, Length, Summary
 from briefgen.quality import Quality, assess_quality
@@ -383,31 +382,3 @@ def write_paper(paper: Paper, out_dir: Path) -> list[Path]:
         write_atomic(target, paper.files[name])
         written.append(target)
     return written
-
-
-def fingerprint(data: bytes) -> str:
-    """Return a short, stable fingerprint of some bytes."""
-    return hashlib.sha256(data).hexdigest()[:16]
-
-
-def templates_used(templates: Path, brief: Brief) -> list[Path]:
-    """Return every template file a paper depends on: its layouts and the shared HTML, CSS and Word files."""
-    files = [templates / f for f in brief.layout_files]
-    for folder in ("html", "assets"):
-        files.extend(sorted(p for p in (templates / folder).rglob("*") if p.is_file()))
-    reference = templates / "reference.docx"
-    if reference.exists():
-        files.append(reference)
-    return files
-
-
-__all__ = [
-    "Builder",
-    "Inputs",
-    "Paper",
-    "editions_to_build",
-    "layouts_dir",
-    "verify_inputs",
-    "write_atomic",
-    "write_paper",
-]

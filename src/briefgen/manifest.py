@@ -232,3 +232,10 @@ def template_files(templates: Path, layouts: list[str], formats: list[str]) -> l
     if "docx" in formats and (templates / "reference.docx").exists():
         files.append("reference.docx")
     return files
+
+
+def sweep_temporaries(folder: Path) -> None:
+    """Remove temporary files a killed run left behind; call it holding the output lock."""
+    if folder.is_dir():
+        for leftover in folder.glob(".*.tmp"):
+            leftover.unlink(missing_ok=True)

@@ -15,7 +15,7 @@ from typing import Any
 
 from briefgen import __version__
 from briefgen.errors import LockError
-from briefgen.manifest import Manifest, stale_reasons
+from briefgen.manifest import Manifest, stale_reasons, sweep_temporaries
 
 LOCK_NAME = ".briefgen.lock"
 
@@ -108,6 +108,8 @@ def regen(
     templates = templates or templates_dir()
     report = RegenReport()
     with output_lock(out, wait=wait):
+        for folder in out.iterdir():
+            sweep_temporaries(folder)
         manifest = Manifest.load(out)
         for summary in summaries:
             stale = find_stale(summary, out, manifest, templates)

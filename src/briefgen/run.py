@@ -12,7 +12,15 @@ from typing import TYPE_CHECKING, Any
 
 from briefgen import __version__
 from briefgen.anchoring import Anchor, Change, read_sources, reanchor
-from briefgen.build import Builder, Inputs, Paper, editions_to_build, verify_inputs, write_atomic, write_paper
+from briefgen.build import (
+    Builder,
+    Inputs,
+    Paper,
+    editions_to_build,
+    verify_inputs,
+    write_atomic,
+    write_paper,
+)
 from briefgen.errors import BriefgenError, EvidenceError
 from briefgen.manifest import (
     Manifest,
@@ -21,6 +29,7 @@ from briefgen.manifest import (
     bytes_fingerprint,
     current_inputs,
     file_fingerprint,
+    sweep_temporaries,
     template_files,
 )
 from briefgen.model import Audience, Edition, Format, Length
@@ -164,6 +173,7 @@ def build_papers(
     )
     results = Results()
     with output_lock(out, wait=wait):
+        sweep_temporaries(out / inputs.summary.id)
         manifest = Manifest.load(out)
         record = _summary_record(manifest, inputs)
         for edition in editions:

@@ -107,7 +107,6 @@ class _Selector:
         self.footnote = 0
         self.cited_sources: list[str] = []
         self.has_disputes_section = any(s.content is Content.DISPUTES for s in layout.sections)
-        self.warnings: list[str] = []
 
     # -- claims ---------------------------------------------------------------------------
 
@@ -599,7 +598,6 @@ def select_content(
         shortened=tuple(dict.fromkeys(selector.shortened)),
         short_form=tuple(sorted(selector.short_form)),
         layout_files=layout_files,
-        warnings=tuple(selector.warnings),
     )
 
 
