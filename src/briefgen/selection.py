@@ -159,15 +159,15 @@ class _Selector:
                 )
                 continue
             text = self.text(claim, form)
+            cut = claim.id in self.trims.shorten
             if spec.words is not None and total + words(text) > spec.words and text != claim.short:
-                text = self.text(claim, Form.SHORT)
-                self.shortened.append(claim.id)
+                text, cut = self.text(claim, Form.SHORT), True
             if spec.words is not None and total + words(text) > spec.words and claim.priority > 1:
                 self.reasons.setdefault(
                     claim.id, f"over the {spec.words}-word budget of section '{spec.key}'"
                 )
                 continue
-            if claim.id in self.trims.shorten and claim.id not in self.shortened:
+            if cut and claim.id not in self.shortened:
                 self.shortened.append(claim.id)
             chosen.append((claim, text))
             if text == claim.short:

@@ -1,0 +1,122 @@
+"""Selection is a pure function: summary × layout → Brief. Checked without rendering anything."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+import pytest
+
+from briefgen.brief import Brief, CitationStyle, items_of
+from briefgen.layouts import Layout, load_layout
+from briefgen.loading import load_summary
+from briefgen.model import Audience, Length, Marking, Summary
+from briefgen.selection import Evidence, Trims, select_content
+
+ROOT = Path(__file__).resolve().parents[1]
+TEMPLATES = ROOT / "templates"
+
+
+@pytest.fixture(scope="module")
+def summary() -> Summary:
+    return load_summary(ROOT / "briefs" / "uk-japan-2026.yaml")
+
+
+def layout(name: str) -> Layout:
+    return load_layout(TEMPLATES, name)
+
+
+def select(summary: Summary, name: str, **options: object) -> Brief:
+    return select_content(summary, layout(name), load=layout, **options)  # type: ignore[arg-type]
+
+
+def test_selection_is_pure_and_repeatable(summary: Summary) -> None:
+    assert select(summary, "full-officials") == select(summary, "full-officials")
+
+
+@pytest.mark.parametrize("length", [v.value for v in Length])
+@pytest.mark.parametrize("audience", [v.value for v in Audience])
+def test_every_priority_1_claim_of_an_audience_appears(summary: Summary, length: str, audience: str) -> None:
+    brief = select(summary, f"{length}-{audience}")
+    must = {c.id for c in summary.claims if c.priority == 1 and Audience(audience) in c.audiences}
+    assert must <= set(brief.included)
+    assert all(Audience(audience) in summary.claim(c).audiences for c in brief.included)
+    dropped = {d.claim_id for d in brief.dropped}
+    assert not dropped & set(brief.included)
+    assert all(d.reason for d in brief.dropped)
+
+
+def test_each_glossary_term_is_spelt_out_at_its_first_use_only(summary: Summary) -> None:
+    brief = select(summary, "full-officials")
+    text = " ".join(i.text for i in items_of(brief) if i.claim_id)
+    for entry in summary.glossary:
+        if entry.term.lower() in entry.expansion.lower():
+            continue
+        uses = [m.start() for m in re.finditer(r"(?<![\w+])" + re.escape(entry.term) + r"(?![\w+])", text)]
+        if not uses:
+            continue
+        spelt = text.find(f"{entry.expansion} ({entry.term})")
+        plain = text.lower().find(entry.expansion.lower())
+        assert 0 <= min(x for x in (spelt, plain) if x >= 0) <= uses[0], entry.term
+        assert text.count(f"{entry.expansion} ({entry.term})") <= 1, entry.term
+
+
+def test_marking_is_the_highest_of_the_selected_claims(summary: Summary) -> None:
+    officials = select(summary, "full-officials")
+    sensitive = {c.id for c in summary.claims if c.sensitivity is Marking.OFFICIAL_SENSITIVE}
+    assert sensitive & set(officials.included)
+    assert officials.marking == "OFFICIAL-SENSITIVE"
+    one_page = select(summary, "one-page-officials")
+    assert not sensitive & set(one_page.included)
+    assert one_page.marking == "OFFICIAL"
+    assert select(summary, "one-page-public").marking is None
+
+
+def test_citation_styles_follow_the_audience(summary: Summary) -> None:
+    assert select(summary, "full-minister").citation_style is CitationStyle.NONE
+    assert select(summary, "full-minister").footnotes() == []
+    parliament = select(summary, "full-parliament")
+    assert parliament.citation_style is CitationStyle.FOOTNOTES
+    notes = parliament.footnotes()
+    assert [c.number for c in notes] == list(range(1, len(notes) + 1))
+    first = {}
+    for c in notes:
+        first.setdefault(c.source_id, c)
+    assert all("\u2018" in c.reference for c in first.values())  # full reference at first use
+
+
+def test_disputed_claims_say_so(summary: Summary) -> None:
+    brief = select(summary, "full-parliament")
+    disputed = {c for d in summary.disputes for c in d.claims}
+    items = [i for i in items_of(brief) if i.claim_id in disputed]
+    assert items and all(i.disputed for i in items)
+    headings = [s.heading for s in brief.sections]
+    assert "Where sources differ" in headings
+    assert all(d.question in headings for d in summary.disputes)
+
+
+def test_trims_shorten_then_drop_without_refilling(summary: Summary) -> None:
+    full = select(summary, "one-page-officials")
+    victim = next(c for c in full.included if summary.claim(c).priority > 1)
+    cut = select(
+        summary, "one-page-officials", trims=Trims(drop=frozenset({victim}), only=frozenset(full.included))
+    )
+    assert victim not in cut.included
+    assert set(cut.included) == set(full.included) - {victim}
+    assert any(d.claim_id == victim and d.reason == "dropped to fit the page" for d in cut.dropped)
+
+
+def test_claims_that_lost_their_evidence_are_left_out_and_listed(summary: Summary) -> None:
+    lost = next(
+        c.id for c in summary.claims if c.priority > 1 and Audience.OFFICIALS in c.audiences and c.evidence
+    )
+    brief = select(summary, "full-officials", evidence=Evidence(lost=frozenset({lost})))
+    assert lost not in brief.included
+    assert any(d.claim_id == lost and "evidence" in d.reason for d in brief.dropped)
+
+
+def test_spread_sections_cover_every_area(summary: Summary) -> None:
+    brief = select(summary, "one-page-industry")
+    section = next(s for s in brief.sections if s.key == "opportunities")
+    topics = {summary.claim(i.claim_id).topic.value for b in section.blocks for i in b.items if i.claim_id}
+    assert {"gcap", "minerals", "cyber"} <= topics
