@@ -330,8 +330,15 @@ class Builder:
     ) -> dict[str, Any]:
         """Describe a built paper for people and tools."""
         brief = paper.brief
-        grades = Counter(c.grade for item in items_of(brief) for c in item.citations)
-        cited = sorted({c.source_id for item in items_of(brief) for c in item.citations})
+        citations = [c for item in items_of(brief) for c in item.citations]
+        # Grades of every quote the paper rests on, cited inline or (for a minister) only in the annex.
+        summary = self.inputs.summary
+        grades = Counter(
+            self.inputs.evidence.grades.get((claim_id, index), "unchecked")
+            for claim_id in brief.included
+            for index, _ in enumerate(summary.claim(claim_id).evidence)
+        )
+        cited = sorted({ev.source for claim_id in brief.included for ev in summary.claim(claim_id).evidence})
         return {
             "summary": brief.summary_id,
             "edition": brief.edition,
@@ -348,7 +355,8 @@ class Builder:
             ],
             "fit_rounds": rounds,
             "readability": quality.to_dict(),
-            "citations": sum(grades.values()),
+            "citations": len(citations),
+            "quotes": sum(grades.values()),
             "anchor_grades": dict(sorted(grades.items())),
             "sources_cited": cited,
             "layouts": list(brief.layout_files),
