@@ -21,7 +21,7 @@ from briefgen.build import (
     write_atomic,
     write_paper,
 )
-from briefgen.errors import BriefgenError, EvidenceError
+from briefgen.errors import BriefgenError, EvidenceError, SummaryError
 from briefgen.manifest import (
     Manifest,
     PaperRecord,
@@ -259,8 +259,10 @@ def rebuild(
     try:
         inputs = verify_inputs(summary)
     except BriefgenError as exc:
-        report.errors.append(f"{summary}: {exc}")
-        report.lines.append(f"error: {summary}: {exc}")
+        # A summary's own errors already start with its file name; others get it in front.
+        lines = str(exc).splitlines() if isinstance(exc, SummaryError) else [f"{summary}: {exc}"]
+        report.errors.extend(lines)
+        report.lines.extend(f"error: {line}" for line in lines)
         return
     builder = Builder(inputs, templates=templates)
     record = _summary_record(manifest, inputs)
