@@ -104,6 +104,7 @@ class _Selector:
         self.reasons: dict[str, str] = {}
         self.shortened: list[str] = []
         self.short_form: set[str] = set()
+        self.shown: dict[str, set[str]] = {}  # claim id → texts already printed
         self.footnote = 0
         self.cited_sources: list[str] = []
         self.has_disputes_section = any(s.content is Content.DISPUTES for s in layout.sections)
@@ -159,6 +160,8 @@ class _Selector:
                 )
                 continue
             text = self.text(claim, form)
+            if claim.id in self.shown and (spec.reuse or text in self.shown[claim.id]):
+                continue  # a summary never repeats a summary, and the body never repeats a line verbatim
             cut = claim.id in self.trims.shorten
             if spec.words is not None and total + words(text) > spec.words and text != claim.short:
                 text, cut = self.text(claim, Form.SHORT), True
@@ -174,7 +177,8 @@ class _Selector:
                 self.short_form.add(claim.id)
             total += words(text)
         chosen.sort(key=lambda pair: self.order[pair[0].id])
-        for claim, _ in chosen:
+        for claim, text in chosen:
+            self.shown.setdefault(claim.id, set()).add(text)
             if not spec.reuse:
                 self.used.add(claim.id)
             if claim.id not in self.included:
