@@ -71,6 +71,9 @@ def peak_memory(cmd: list[str], *, cwd: Path) -> int:
 
 def main() -> None:
     """Print the benchmark table."""
+    # Python normally caches compiled modules; where PYTHONDONTWRITEBYTECODE is set (as on these
+    # machines) an editable install would recompile briefgen on every start. Compile it once.
+    subprocess.run([sys.executable, "-m", "compileall", "-q", str(ROOT / "src")], check=True)
     work = Path(tempfile.mkdtemp(prefix="briefgen-bench-"))
     try:
         project = work / "project"

@@ -6,7 +6,7 @@ import re
 from collections.abc import Mapping
 from dataclasses import dataclass
 from enum import StrEnum
-from functools import lru_cache
+from functools import cached_property, lru_cache
 from pathlib import Path
 from typing import Any
 
@@ -116,14 +116,24 @@ class SourceText:
 
     def __init__(self, text: str) -> None:
         self.text = text
-        self.normalised, self._starts = _normalise(text)
+
+    @cached_property
+    def _folded(self) -> tuple[str, list[int]]:
+        # Computed on first need: a summary whose quotes are all verbatim never needs it.
+        return _normalise(self.text)
+
+    @property
+    def normalised(self) -> str:
+        """Return the text with white space, quotes, dashes and case folded."""
+        return self._folded[0]
 
     def original_span(self, start: int, end: int) -> tuple[int, int]:
         """Map a span of the normalised text back to the original text."""
+        starts = self._folded[1]
         if start >= end:
-            at = self._starts[start] if start < len(self._starts) else len(self.text)
+            at = starts[start] if start < len(starts) else len(self.text)
             return at, at
-        return self._starts[start], self._starts[end - 1] + 1
+        return starts[start], starts[end - 1] + 1
 
 
 @lru_cache(maxsize=64)
