@@ -57,6 +57,21 @@ def median(cmd: list[str], *, cwd: Path) -> tuple[float, int]:
     return seconds, peak_memory(cmd, cwd=cwd)
 
 
+def paired(
+    ours: list[str], bare: list[str], *, cwd: Path
+) -> tuple[tuple[float, int, float], tuple[float, int]]:
+    """Time ours and the bare render alternately; the ratio is the median of the per-pair ratios.
+
+    Alternating runs see the same machine load, so their ratio is steadier than a ratio of two
+    medians taken minutes apart on a shared machine.
+    """
+    pairs = [(run(ours, cwd=cwd), run(bare, cwd=cwd)) for _ in range(RUNS)]
+    ratio = statistics.median(a / b for a, b in pairs)
+    ours_s = statistics.median(a for a, _ in pairs)
+    bare_s = statistics.median(b for _, b in pairs)
+    return (ours_s, peak_memory(ours, cwd=cwd), ratio), (bare_s, peak_memory(bare, cwd=cwd))
+
+
 def peak_memory(cmd: list[str], *, cwd: Path) -> int:
     """Return a command's peak resident memory in MB, measured alone in a fresh interpreter."""
     probe = (
@@ -117,8 +132,10 @@ def main() -> None:
         bare = [sys.executable, "-c", BARE]
 
         rows = []
-        bare_one = median([*bare, str(html_dir / "one.html"), base, str(work / "bare-one.pdf")], cwd=project)
-        cold_one = median([*one_page, "--format", "pdf", "--format", "docx"], cwd=project)
+        bare_one_cmd = [*bare, str(html_dir / "one.html"), base, str(work / "bare-one.pdf")]
+        cold_one, bare_one = paired(
+            [*one_page, "--format", "pdf", "--format", "docx"], bare_one_cmd, cwd=project
+        )
         rows.append(("one-page PDF + DOCX, cold", cold_one, bare_one, "≤ 1.2× bare"))
         warm = subprocess.run(
             [sys.executable, "-c", WARM, summary, str(RUNS)],
@@ -130,10 +147,10 @@ def main() -> None:
         rows.append(("one-page PDF + DOCX, warm", (float(warm.stdout.strip()), 0), None, "< 0.3 s"))
         docx = median([*one_page, "--format", "docx"], cwd=project)
         rows.append(("one-page DOCX alone, cold", docx, None, "< 0.4 s"))
-        bare_full = median(
-            [*bare, str(html_dir / "full.html"), base, str(work / "bare-full.pdf")], cwd=project
+        bare_full_cmd = [*bare, str(html_dir / "full.html"), base, str(work / "bare-full.pdf")]
+        cold_full, bare_full = paired(
+            [*full, "--format", "pdf", "--format", "docx"], bare_full_cmd, cwd=project
         )
-        cold_full = median([*full, "--format", "pdf", "--format", "docx"], cwd=project)
         rows.append(("full paper PDF + DOCX, cold", cold_full, bare_full, "peak < 300 MB"))
 
         # Regeneration: build all 15 papers, then a no-op regen, then one source change.
@@ -154,10 +171,13 @@ def main() -> None:
         changed_seconds = time.perf_counter() - started
         rebuilt = sum(1 for line in done.stdout.splitlines() if line.startswith("rebuilt"))
 
-        print(f"briefgen benchmark: medians of {RUNS} runs, {os.cpu_count()} cores\n")
+        print(
+            f"briefgen benchmark: medians of {RUNS} runs, {os.cpu_count()} cores; "
+            "ratios: median of paired runs\n"
+        )
         print(f"{'case':34} {'briefgen':>10} {'bare WP':>10} {'ratio':>7} {'peak MB':>8}  target")
-        for label, (seconds, mb), against, target in rows:
-            ratio = f"{seconds / against[0]:.2f}×" if against else ""
+        for label, (seconds, mb, *paired_ratio), against, target in rows:
+            ratio = f"{paired_ratio[0]:.2f}×" if against and paired_ratio else ""
             bare_s = f"{against[0]:.2f} s" if against else ""
             print(f"{label:34} {seconds:8.2f} s {bare_s:>10} {ratio:>7} {mb or '':>8}  {target}")
         print(f"{'regen, nothing stale, cold':34} {noop[0]:8.2f} s {'':>10} {'':>7} {noop[1]:>8}  < 0.5 s")
