@@ -332,3 +332,19 @@ def test_watch_rebuilds_on_change_with_one_line_per_paper(built: Path) -> None:
     rebuilt = [line for line in lines if " rebuilt " in f" {line}"]
     assert len(rebuilt) == 1, lines
     assert "one-page-industry" in rebuilt[0] and "layouts/one-page-industry.yaml" in rebuilt[0]
+
+
+def test_a_docx_only_rebuild_leaves_the_pdf_watched(built: Path) -> None:
+    summary = built / "briefs" / "uk-japan-2026.yaml"
+    data = yaml.safe_load(summary.read_text(encoding="utf-8"))
+    next(c for c in data["claims"] if c["id"] == "sme-portal")["full"] = (
+        "Small firms can now bid for sensor work."
+    )
+    _write_summary(built, data)
+    only_docx = run(built, "build", "--length", "one-page", "--audience", "industry", "--format", "docx")
+    assert only_docx.returncode == 0, only_docx.stderr
+    result = run(built, "regen")
+    assert result.returncode == 3
+    # Every paper is rebuilt (the summary changed), the industry one-pager too: its PDF was stale.
+    assert "one-page-industry" in rebuilt_papers(result)
+    assert run(built, "regen").returncode == 0

@@ -54,6 +54,10 @@ class Results:
         return bool(self.failures)
 
 
+# An output hash no file has: regen sees the output as altered and rebuilds the paper.
+STALE = "stale"
+
+
 def _fit_key(inputs: dict[str, str]) -> str:
     """Fingerprint what a one-page fit depends on: everything but the Word template and the options."""
     relevant = {k: v for k, v in inputs.items() if k not in ("template:reference.docx", "options")}
@@ -194,9 +198,15 @@ def build_papers(
                 new.trims["key"] = previous.trims["key"]
                 new.inputs = {**previous.inputs, **new.inputs}
             if previous is not None and set(previous.formats) - set(new.formats):
-                # A partial rebuild (say DOCX only) leaves the other formats as they were: keep tracking them.
+                # A partial rebuild (say DOCX only) leaves the other formats as they were: keep
+                # tracking them, and if their inputs have changed since, mark them stale for regen.
                 new.formats = sorted(set(previous.formats) | set(new.formats))
-                new.outputs = {**previous.outputs, **new.outputs}
+                shared = previous.inputs.keys() & new.inputs.keys()
+                moved_on = any(previous.inputs[k] != new.inputs[k] for k in shared)
+                kept = {n: (STALE if moved_on else sha) for n, sha in previous.outputs.items()}
+                new.outputs = {**kept, **new.outputs}
+                # Inputs only the other formats use (print CSS, HTML templates) stay watched.
+                new.inputs = {**previous.inputs, **new.inputs}
             if edition.name in record.editions or length or audience:
                 record.papers[edition.name] = new
                 if edition.name not in record.editions:
