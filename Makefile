@@ -8,7 +8,7 @@ BIN    := $(VENV)/bin
 APT_PACKAGES := libpango-1.0-0 libpangoft2-1.0-0 libharfbuzz-subset0 fonts-liberation2 fonts-crosextra-carlito \
                 libreoffice-writer-nogui poppler-utils
 
-.PHONY: brief test lint bench deps venv clean
+.PHONY: brief test lint bench golden deps venv clean
 
 brief: venv
 	$(BIN)/briefgen build briefs/uk-japan-2026.yaml --out out
@@ -23,6 +23,10 @@ lint: venv
 
 bench: venv
 	$(BIN)/python tools/bench.py
+
+# Refresh the golden text files in tests/golden/ after reviewing what changed.
+golden: venv
+	BRIEFGEN_UPDATE_GOLDEN=1 $(BIN)/pytest tests/test_golden.py
 
 # Install missing Debian packages (needs root, as on CI); skip quietly when all are present.
 deps:
