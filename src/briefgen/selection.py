@@ -431,6 +431,19 @@ class _Selector:
         return [replace(s, key=f"{s.key}-annex") for s in sections if not s.key.startswith("annex-")]
 
 
+def _in_sentence(expansion: str, text: str, at: int) -> str:
+    """Lower-case a sentence-case expansion ("Foreign and defence ministers' meeting") mid-sentence.
+
+    An expansion with another capitalised word is a name ("Global Combat Air Programme") and keeps
+    its capitals.
+    """
+    words_after = expansion.split()[1:]
+    sentence_start = not text[:at].strip() or text[:at].rstrip().endswith((".", "?", "!", ":"))
+    if sentence_start or any(w[:1].isupper() for w in words_after):
+        return expansion
+    return expansion[:1].lower() + expansion[1:]
+
+
 def _term_pattern(term: str) -> re.Pattern[str]:
     return re.compile(r"(?<![\w+])" + re.escape(term) + r"(?![\w+])")
 
@@ -452,7 +465,11 @@ def expand_acronyms(sections: list[Section], summary: Summary) -> list[Section]:
             # Nothing to spell out where the text already does, or where the term is its own name.
             if entry.expansion.lower() in text.lower() or entry.term.lower() in entry.expansion.lower():
                 continue
-            text = text[: match.start()] + f"{entry.expansion} ({entry.term})" + text[match.end() :]
+            text = (
+                text[: match.start()]
+                + f"{_in_sentence(entry.expansion, text, match.start())} ({entry.term})"
+                + text[match.end() :]
+            )
         return text
 
     def item(it: Item) -> Item:
