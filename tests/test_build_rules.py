@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import http.server
+import io
+import json
 import shutil
 import subprocess
 import sys
@@ -222,23 +224,23 @@ def test_a_failed_build_keeps_the_last_good_paper(project: Path) -> None:
 def test_docx_alone_reuses_the_fit_and_never_imports_weasyprint(project: Path) -> None:
     out = project / "out"
     assert not build_papers(
-        summary_of(project), out=out, length=Length.ONE_PAGE, audience=Audience.INDUSTRY
+        summary_of(project), out=out, length=Length.ONE_PAGE, audience=Audience.OFFICIALS
     ).failures
-    report_before = (out / "uk-japan-2026" / "one-page-industry.report.json").read_text()
+    report_before = (out / "uk-japan-2026" / "one-page-officials.report.json").read_text()
+    # The officials' fact sheet is cut to fit: the Word file must carry the same cut.
+    assert any(d["why"] == "dropped to fit the page" for d in json.loads(report_before)["claims_dropped"])
     probe = (
         "import sys; from pathlib import Path; from briefgen.run import build_papers; "
         "from briefgen.model import Audience, Format, Length; "
         f"r = build_papers(Path({str(summary_of(project))!r}), out=Path({str(out)!r}), "
         "length=Length.ONE_PAGE, "
-        "audience=Audience.INDUSTRY, formats=[Format.DOCX]); "
+        "audience=Audience.OFFICIALS, formats=[Format.DOCX]); "
         "print(bool(r.failures), 'weasyprint' in sys.modules)"
     )
     result = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, check=True)
     assert result.stdout.split() == ["False", "False"], result.stderr
-    import json
-
     before = json.loads(report_before)["claims_included"]
-    after = json.loads((out / "uk-japan-2026" / "one-page-industry.report.json").read_text())[
+    after = json.loads((out / "uk-japan-2026" / "one-page-officials.report.json").read_text())[
         "claims_included"
     ]
     assert after == before
@@ -256,3 +258,32 @@ def test_docs_example_is_a_valid_summary(tmp_path: Path) -> None:
     report = check_summary(path)
     assert report.errors == [], [str(p) for p in report.errors]
     assert len(report.checks) == 5
+
+
+def test_a_repeat_build_reuses_the_fit_and_gives_the_same_bytes(project: Path) -> None:
+    out = project / "out"
+    folder = out / "uk-japan-2026"
+    first = build_papers(summary_of(project), out=out, length=Length.ONE_PAGE, audience=Audience.PARLIAMENT)
+    assert not first.failures and first.papers[0].report["fit_rounds"] >= 1
+    before = {n: (folder / n).read_bytes() for n in ("one-page-parliament.pdf", "one-page-parliament.docx")}
+    # The second build knows the fit: one layout to check it, and the Word file written in a child.
+    second = build_papers(summary_of(project), out=out, length=Length.ONE_PAGE, audience=Audience.PARLIAMENT)
+    assert not second.failures and second.papers[0].report["fit_rounds"] == 0
+    assert {n: (folder / n).read_bytes() for n in before} == before
+
+
+def test_a_known_fit_that_no_longer_fits_is_fitted_again(project: Path) -> None:
+    out = project / "out"
+    assert not build_papers(
+        summary_of(project), out=out, length=Length.ONE_PAGE, audience=Audience.MINISTER
+    ).failures
+    # Same claims, longer layout: the recorded cuts would overflow, so the build must fit afresh.
+    from briefgen.build import Builder, verify_inputs
+    from briefgen.model import Edition
+    from briefgen.selection import Trims
+
+    builder = Builder(verify_inputs(summary_of(project)))
+    edition = Edition(name="one-page-officials", length=Length.ONE_PAGE, audience=Audience.OFFICIALS)
+    paper = builder.build(edition, trims=Trims())  # "no cuts" is a known fit that overflows
+    assert paper.report["fit_rounds"] >= 1 and paper.report["pages"] == 1
+    assert len(PdfReader(io.BytesIO(paper.files["one-page-officials.pdf"])).pages) == 1

@@ -161,6 +161,47 @@ def _next_trim(brief: Brief, summary: Summary, trims: Trims) -> Trims | None:
     return None
 
 
+class DocxAside:
+    """Write a brief's .docx in a forked child while the parent lays out the PDF.
+
+    `collect()` returns the bytes, or None if the child failed (the caller then writes the file
+    itself), so a problem here can cost time but never the paper. It also reaps the child, so
+    call it on every path, errors included.
+    """
+
+    def __init__(self, brief: Brief) -> None:
+        self.pid = 0
+        self.result: bytes | None = None
+        self.done = not hasattr(os, "fork")
+        if self.done:
+            return
+        self.read_end, write_end = os.pipe()
+        self.pid = os.fork()
+        if self.pid == 0:  # the child: write the file, hand it over, leave without any cleanup
+            status = 1
+            try:
+                os.close(self.read_end)
+                from briefgen.render.docx import write_docx
+
+                data = write_docx(brief)
+                with os.fdopen(write_end, "wb") as pipe:
+                    pipe.write(data)
+                status = 0
+            finally:
+                os._exit(status)
+        os.close(write_end)
+
+    def collect(self) -> bytes | None:
+        """Return the child's .docx bytes (None if it failed); reap it. Safe to call twice."""
+        if not self.done:
+            self.done = True
+            with os.fdopen(self.read_end, "rb") as pipe:
+                data = pipe.read()
+            _, status = os.waitpid(self.pid, 0)
+            self.result = data if status == 0 and data else None
+        return self.result
+
+
 def body_words(brief: Brief) -> int:
     """Count the words of a paper's body: every item's label and text."""
     return sum(words(i.text) + words(i.label or "") for i in items_of(brief))
@@ -260,11 +301,27 @@ class Builder:
         dropped = tuple(before.get(d.claim_id, d) for d in briefs[high].dropped)
         return replace(briefs[high], dropped=dropped), len(laid_out), laid_out[high][1], cuts[high]
 
+    def check_fit(self, edition: Edition, brief: Brief, timings: dict[str, float]) -> Any:
+        """Lay out a brief cut by a known fit; return the document if it still fits, else None."""
+        from briefgen.render.html import render_html
+        from briefgen.render.pdf import render_document
+
+        layout = self.layout(f"{edition.length.value}-{edition.audience.value}")
+        t = time.perf_counter()
+        document = render_document(render_html(brief))
+        timings["fit_render"] = time.perf_counter() - t
+        if layout.max_pages is not None and len(document.pages) > layout.max_pages:
+            return None
+        if edition.length is Length.ONE_PAGE and body_words(brief) > ONE_PAGE_WORDS:
+            return None
+        return document
+
     def build(self, edition: Edition, *, trims: Trims | None = None) -> Paper:
         """Build one paper in memory: fitted brief, rendered files and report.
 
-        `trims` is a one-page fit found earlier for the same inputs: it spares a DOCX-only build
-        from laying out the PDF (and from importing WeasyPrint) just to count pages.
+        `trims` is a fit found earlier for the same inputs: it spares a DOCX-only build from
+        laying out the PDF (and importing WeasyPrint) just to count pages, and lets a PDF + DOCX
+        build write the Word file in parallel with the PDF, checking the fit with one layout.
         """
         lost = [
             c.id
@@ -279,51 +336,69 @@ class Builder:
             )
         timings: dict[str, float] = {}
         started = time.perf_counter()
-        if trims is not None:
-            brief, rounds, document = self.select(edition, trims), 0, None
-        else:
-            brief, rounds, document, trims = self.fit(edition, timings)
-        paper = Paper(edition=edition, brief=brief, trims=trims)
-        pages = -1
-        quality = assess_quality(brief, self.inputs.summary, body_words=body_words(brief))
-        if quality.failures and not self.allow_warnings:
-            raise QualityError(
-                f"{edition.name}: " + "; ".join(quality.failures) + " (use --allow-warnings to build anyway)"
-            )
-        stem = brief.name
-        html_text: str | None = None
-        if Format.HTML in edition.formats or Format.PDF in edition.formats:
-            from briefgen.render.html import render_html
+        aside: DocxAside | None = None
+        try:
+            if trims is not None:
+                brief, rounds, document = self.select(edition, trims), 0, None
+                if Format.DOCX in edition.formats and Format.PDF in edition.formats:
+                    # The fit is known, so the Word file can be written on the other core while the
+                    # PDF is laid out (and WeasyPrint imported).
+                    aside = DocxAside(brief)
+                if Format.PDF in edition.formats:
+                    document = self.check_fit(edition, brief, timings)
+                    if document is None:  # the known fit no longer fits: fit again
+                        if aside is not None:
+                            aside.collect()  # reap the child; its file is for the old cut
+                        aside = None
+                        brief, rounds, document, trims = self.fit(edition, timings)
+            else:
+                brief, rounds, document, trims = self.fit(edition, timings)
+            paper = Paper(edition=edition, brief=brief, trims=trims)
+            pages = -1
+            quality = assess_quality(brief, self.inputs.summary, body_words=body_words(brief))
+            if quality.failures and not self.allow_warnings:
+                failures = "; ".join(quality.failures)
+                raise QualityError(f"{edition.name}: {failures} (use --allow-warnings to build anyway)")
+            stem = brief.name
+            html_text: str | None = None
+            if Format.HTML in edition.formats or Format.PDF in edition.formats:
+                from briefgen.render.html import render_html
 
-            t = time.perf_counter()
-            html_text = render_html(brief)
-            timings["html"] = time.perf_counter() - t
-        if Format.PDF in edition.formats:
-            from briefgen.render.pdf import render_document, write_pdf
+                t = time.perf_counter()
+                html_text = render_html(brief)
+                timings["html"] = time.perf_counter() - t
+            if Format.PDF in edition.formats:
+                from briefgen.render.pdf import render_document, write_pdf
 
-            t = time.perf_counter()
-            if document is None:
-                assert html_text is not None
-                document = render_document(html_text)
-            pages = len(document.pages)
-            paper.files[f"{stem}.pdf"] = write_pdf(document)
-            timings["pdf"] = time.perf_counter() - t
-        if Format.DOCX in edition.formats:
-            from briefgen.render.docx import write_docx
+                t = time.perf_counter()
+                if document is None:
+                    assert html_text is not None
+                    document = render_document(html_text)
+                pages = len(document.pages)
+                paper.files[f"{stem}.pdf"] = write_pdf(document)
+                timings["pdf"] = time.perf_counter() - t
+            if Format.DOCX in edition.formats:
+                t = time.perf_counter()
+                data = aside.collect() if aside is not None else None
+                if data is None:
+                    from briefgen.render.docx import write_docx
 
-            t = time.perf_counter()
-            paper.files[f"{stem}.docx"] = write_docx(brief)
-            timings["docx"] = time.perf_counter() - t
-        if Format.HTML in edition.formats:
-            from briefgen.render.html import render_html
+                    data = write_docx(brief)
+                paper.files[f"{stem}.docx"] = data
+                timings["docx"] = time.perf_counter() - t
+            if Format.HTML in edition.formats:
+                from briefgen.render.html import render_html
 
-            paper.files[f"{stem}.html"] = render_html(brief, media="screen").encode("utf-8")
-        timings["total"] = time.perf_counter() - started
-        paper.report = self.report(paper, quality, rounds=rounds, pages=pages, timings=timings)
-        paper.files[f"{stem}.report.json"] = (
-            json.dumps(paper.report, indent=2, ensure_ascii=False) + "\n"
-        ).encode()
-        return paper
+                paper.files[f"{stem}.html"] = render_html(brief, media="screen").encode("utf-8")
+            timings["total"] = time.perf_counter() - started
+            paper.report = self.report(paper, quality, rounds=rounds, pages=pages, timings=timings)
+            paper.files[f"{stem}.report.json"] = (
+                json.dumps(paper.report, indent=2, ensure_ascii=False) + "\n"
+            ).encode()
+            return paper
+        finally:
+            if aside is not None:
+                aside.collect()  # never leave a child behind, whatever happened
 
     def report(
         self, paper: Paper, quality: Quality, *, rounds: int, pages: int, timings: dict[str, float]

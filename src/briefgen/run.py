@@ -111,6 +111,8 @@ def record_paper(paper: Paper, inputs: Inputs, *, templates: Path, options: dict
     fit = {}
     if brief.length == Length.ONE_PAGE.value:
         fit = {"shorten": sorted(paper.trims.shorten), "drop": sorted(paper.trims.drop)}
+        if paper.trims.only is not None:
+            fit["only"] = sorted(paper.trims.only)
         if Format.PDF in paper.edition.formats:
             fit["key"] = [_fit_key(fingerprints)]
     return PaperRecord(
@@ -129,16 +131,17 @@ def record_paper(paper: Paper, inputs: Inputs, *, templates: Path, options: dict
 def _known_fit(
     record: PaperRecord | None, edition: Edition, builder: Builder, inputs: Inputs
 ) -> Trims | None:
-    """Reuse an earlier one-page fit for a DOCX-only build when nothing it depended on has changed."""
-    if record is None or edition.length is not Length.ONE_PAGE or Format.PDF in edition.formats:
-        return None
-    if Format.HTML in edition.formats or not record.trims.get("key"):
+    """Reuse an earlier one-page fit when nothing it depended on has changed (a PDF build re-checks it)."""
+    if record is None or edition.length is not Length.ONE_PAGE or not record.trims.get("key"):
         return None
     now = current_inputs(record, root=inputs.root, templates=builder.templates, version=__version__)
     if _fit_key(now) != record.trims["key"][0]:
         return None
+    only = record.trims.get("only")
     return Trims(
-        shorten=frozenset(record.trims.get("shorten", [])), drop=frozenset(record.trims.get("drop", []))
+        shorten=frozenset(record.trims.get("shorten", [])),
+        drop=frozenset(record.trims.get("drop", [])),
+        only=frozenset(only) if only is not None else None,  # without it, dropped places refill
     )
 
 
