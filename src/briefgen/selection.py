@@ -333,7 +333,7 @@ class _Selector:
         if not used:
             return (Block(kind=BlockKind.NOTE, items=(Item(text=NOT_APPLICABLE),)),)
         rows = tuple(
-            (Item(text=g.term), Item(text=g.expansion + (f": {g.definition}" if g.definition else "")))
+            (Item(text=g.term), Item(text=_meaning(g.term, g.expansion, g.definition)))
             for g in sorted(used, key=lambda g: g.term.lower())
         )
         return (
@@ -429,6 +429,13 @@ class _Selector:
             self.reasons.setdefault(claim_id, reason)
         # Ids must stay unique: the annex's sections get their own keys.
         return [replace(s, key=f"{s.key}-annex") for s in sections if not s.key.startswith("annex-")]
+
+
+def _meaning(term: str, expansion: str, definition: str | None) -> str:
+    """Return a glossary entry's meaning: the expansion (unless it is the term itself) and definition."""
+    if expansion.lower() == term.lower():
+        return definition or expansion
+    return expansion + (f": {definition}" if definition else "")
 
 
 def _in_sentence(expansion: str, text: str, at: int) -> str:
