@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import os
 import tempfile
+import threading
 import time
 from collections import Counter
 from collections.abc import Iterable
@@ -172,7 +173,9 @@ class DocxAside:
     def __init__(self, brief: Brief) -> None:
         self.pid = 0
         self.result: bytes | None = None
-        self.done = not hasattr(os, "fork")
+        # Forking a process that runs other threads can leave a lock held forever in the child:
+        # only fork when this is the only thread (as in the command line), else do nothing here.
+        self.done = not hasattr(os, "fork") or threading.active_count() > 1
         if self.done:
             return
         self.read_end, write_end = os.pipe()
