@@ -64,7 +64,6 @@ class SectionLayout(BaseModel):
     kinds: list[Kind] = Field(default_factory=list)  # empty: any kind
     topics: list[Topic] = Field(default_factory=list)  # empty: any topic
     max_items: int | None = None
-    min_items: int = 0
     words: int | None = None  # word budget for the section's claims
     form: Form | None = None  # None: the layout's default form
     block: BlockKind = BlockKind.PARAGRAPH
@@ -87,7 +86,6 @@ class Layout(BaseModel):
     audience: Audience
     subtitle: str
     words: int  # body word budget
-    min_pages: int = 1
     max_pages: int | None = None
     citations: CitationStyle
     quotes: Quotes = Quotes.ALL
@@ -106,7 +104,7 @@ def layouts_dir(templates: Path) -> Path:
 
 
 @cache
-def _read(path: Path, mtime_ns: int) -> Layout:
+def _read(path: Path, mtime_ns: int) -> Layout:  # the mtime is part of the cache key: edits reload
     try:
         # Layouts are the project's own files, so a plain safe loader will do; the C one is faster.
         loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
