@@ -177,6 +177,33 @@ def watch(
         raise _fail(exc) from None
 
 
+@app.command()
+def migrate(
+    summaries: Annotated[list[Path], typer.Argument(help="Schema 1 summary files to rewrite in place.")],
+    dry_run: Annotated[bool, typer.Option("--dry-run", help="Print the changes; write nothing.")] = False,
+) -> None:
+    """Rewrite schema 1 summaries as schema 2: each topic becomes a role, or a theme to name."""
+    from briefgen.migrating import migrate_file
+
+    for path in summaries:
+        try:
+            migration = migrate_file(path, dry_run=dry_run)
+        except BriefgenError as exc:
+            raise _fail(exc) from None
+        except OSError as exc:
+            typer.echo(f"error: {path}: {exc.strerror}", err=True)
+            raise typer.Exit(1) from None
+        for line in migration.lines:
+            typer.echo(f"{path}: {line}")
+        verb = "would declare" if dry_run else "declared"
+        if migration.themes:
+            typer.echo(
+                f"{path}: {verb} themes {', '.join(migration.themes)}: "
+                "give each a real heading (and a plain one)"
+            )
+        typer.echo(f"{path}: {'would be' if dry_run else 'now'} schema 2; run `briefgen check {path}`")
+
+
 @sources_app.command("refresh")
 def sources_refresh(
     summaries: Annotated[

@@ -42,13 +42,22 @@ class SummaryError(BriefgenError):
         self.problems = sorted(problems)
         super().__init__("\n".join(str(p) for p in self.problems))
 
+    @classmethod
+    def single(cls, file: str, line: int, col: int, field: str, message: str) -> SummaryError:
+        """Return the error for one problem."""
+        return cls([Problem(file, line, col, field, message)])
+
 
 class BuildError(BriefgenError):
     """A paper could not be built."""
 
 
 class FitError(BuildError):
-    """Priority-1 content does not fit the page budget."""
+    """Priority-1 content does not fit the page budget, or has no place in the layout."""
+
+    def __init__(self, message: str, claims: tuple[str, ...] = ()) -> None:
+        self.claims = claims
+        super().__init__(message)
 
 
 class MarkingError(BuildError):
