@@ -231,6 +231,43 @@ def sources_refresh(
         raise typer.Exit(1)
 
 
+quotes_app = typer.Typer(no_args_is_help=True, help="Keep the summary's quotes in step with its sources.")
+app.add_typer(quotes_app, name="quotes")
+
+
+@quotes_app.command("update")
+def quotes_update(
+    summaries: Annotated[
+        list[Path] | None, typer.Argument(help="Summary files (default: briefs/*.yaml).")
+    ] = None,
+    dry_run: Annotated[bool, typer.Option("--dry-run", help="Print the changes; write nothing.")] = False,
+) -> None:
+    """Rewrite quotes whose source changed slightly to its current wording; report missing ones."""
+    from briefgen.requoting import requote
+
+    failed = False
+    for path in _summaries(summaries):
+        try:
+            report = requote(path, dry_run=dry_run)
+        except SummaryError as exc:
+            failed = True
+            _fail(exc)
+            continue
+        except BriefgenError as exc:
+            raise _fail(exc) from None
+        for change in report.changes:
+            typer.echo(str(change))
+        for problem in report.problems:
+            typer.echo(f"{problem.severity}: {problem}", err=True)
+        count = len(report.changes)
+        done = "would be rewritten (dry run: nothing written)" if dry_run else "rewritten"
+        missing = f"; {len(report.problems)} not found, left for an analyst" if report.problems else ""
+        typer.echo(f"{report.file}: {count} {'quote' if count == 1 else 'quotes'} {done}{missing}")
+        failed = failed or not report.clean
+    if failed:
+        raise typer.Exit(1)
+
+
 def _enum(kind: type[E], value: str | None, option: str) -> E | None:
     if value is None:
         return None

@@ -8,6 +8,7 @@ BriefgenError
  │    ├── MarkingError   a sensitive claim would reach a public paper, or a marking is refused
  │    └── QualityError   a paper breaks a hard readability limit
  ├── SourceError         a source could not be read or fetched
+ ├── EditError           a YAML file could not be edited in place (nothing was written)
  └── LockError           another run holds the output lock
 """
 
@@ -70,6 +71,10 @@ class QualityError(BuildError):
 
 class SourceError(BriefgenError):
     """A source could not be read or fetched."""
+
+
+class EditError(BriefgenError):
+    """A YAML file could not be edited in place; the file was left as it was."""
 
 
 class LockError(BriefgenError):
