@@ -213,7 +213,7 @@ def test_long_quotes_are_shown_around_the_change() -> None:
 
 STYLES = """\
 # A tiny summary whose quotes are written in other YAML styles.
-schema: 1
+schema: 2
 id: styles
 subject:
   title: UK–Japan defence and security partnership
@@ -233,7 +233,7 @@ sources:
     reliability: A test source.
 claims:
   - id: ministers
-    topic: defence
+    role: agreed
     kind: fact
     priority: 1
     audiences: [minister]
