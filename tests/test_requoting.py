@@ -290,4 +290,4 @@ def test_quotes_in_other_yaml_styles_become_one_line(tmp_path: Path) -> None:
         "quote: |\n          Officials met in London on Monday\n",
         'quote: "officials met in Londonderry on Monday"\n',
     )
-    assert check_summary(path).problems == []
+    assert [p for p in check_summary(path).problems if p.field.endswith(".quote")] == []
