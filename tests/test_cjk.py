@@ -1,0 +1,95 @@
+"""Japanese text in the PDF: Liberation Sans falls back to Noto Sans CJK JP, embedded as a subset."""
+
+from __future__ import annotations
+
+import re
+import shutil
+from pathlib import Path
+from typing import Any
+
+import pytest
+from pypdf import PdfReader
+
+from briefgen.model import Audience, Format, Length
+from briefgen.render import assets_dir
+from briefgen.run import build_papers
+
+ROOT = Path(__file__).resolve().parents[1]
+DATA = Path(__file__).parent / "data"
+FALLBACK_FAMILY = "Noto Sans CJK JP"  # the CJK fallback font, from fonts-noto-cjk
+NAME = "高市早苗"  # Sanae Takaichi, Japan's Prime Minister, in kanji
+# The short and full text of claims[0] in good_minimal.yaml, the minister's priority-1 claim.
+SHORT = "Foreign and defence ministers will meet in a 2+2 format within the year."
+FULL = "The leaders agreed to hold a Foreign and Defence Ministers' 2+2 meeting within the year."
+
+
+def _build(tmp: Path, replacements: dict[str, str]) -> Path:
+    """Build the one-page minister's paper, PDF and Word, of good_minimal.yaml with text replaced."""
+    shutil.copytree(ROOT / "seeds", tmp / "seeds")
+    (tmp / "briefs").mkdir()
+    text = (DATA / "good_minimal.yaml").read_text(encoding="utf-8")
+    for old, new in replacements.items():
+        assert old in text
+        text = text.replace(old, new)
+    summary = tmp / "briefs" / "summary.yaml"
+    summary.write_text(text, encoding="utf-8")
+    # The minimal summary has too few key points for a one-page paper's quality gate.
+    results = build_papers(
+        summary,
+        out=tmp / "out",
+        length=Length.ONE_PAGE,
+        audience=Audience.MINISTER,
+        formats=[Format.PDF, Format.DOCX],
+        allow_warnings=True,
+    )
+    # Any warning WeasyPrint logs, such as an empty box drawn for a character no font has, fails it.
+    assert not results.failures, results.failures
+    return tmp / "out" / "uk-japan-minimal"
+
+
+@pytest.fixture(scope="module")
+def japanese(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """Return the folder of a paper whose lead claim names the Prime Minister in kanji."""
+    return _build(
+        tmp_path_factory.mktemp("japanese"),
+        {
+            SHORT: f"{NAME} and Keir Starmer agreed a 2+2 meeting of ministers this year.",
+            FULL: f"Prime Minister Sanae Takaichi ({NAME}) and Keir Starmer agreed to hold a 2+2 meeting.",
+        },
+    )
+
+
+def _fonts(reader: PdfReader) -> dict[str, Any]:
+    """Return the font descriptor of every font on every page, by base font name."""
+    fonts: dict[str, Any] = {}
+    for page in reader.pages:
+        for ref in page["/Resources"]["/Font"].values():
+            font = ref.get_object()
+            if "/DescendantFonts" in font:  # a composite (CID) font describes its one descendant
+                font = font["/DescendantFonts"][0].get_object()
+            fonts[str(font["/BaseFont"])] = font.get("/FontDescriptor")
+    return fonts
+
+
+def test_pdf_embeds_a_subset_of_noto_sans_cjk_and_the_name_extracts(japanese: Path) -> None:
+    reader = PdfReader(japanese / "one-page-minister.pdf")
+    assert NAME in reader.pages[0].extract_text()
+    fonts = _fonts(reader)
+    cjk = [name for name in fonts if "Noto" in name]
+    assert len(cjk) == 1, fonts.keys()
+    # A subset is named with a six-letter tag; the CFF outlines are embedded as FontFile3.
+    assert re.fullmatch(r"/[A-Z]{6}\+Noto-Sans-CJK-JP", cjk[0]), cjk
+    assert "/FontFile3" in fonts[cjk[0]]
+    # Liberation Sans still sets everything else.
+    assert any("Liberation-Sans" in name for name in fonts)
+
+
+def test_pdf_without_cjk_text_embeds_no_cjk_font(tmp_path: Path) -> None:
+    folder = _build(tmp_path, {})
+    fonts = _fonts(PdfReader(folder / "one-page-minister.pdf"))
+    assert not [name for name in fonts if "Noto" in name], fonts.keys()
+
+
+def test_print_css_falls_back_to_noto_sans_cjk_jp() -> None:
+    css = (assets_dir() / "css" / "print.css").read_text(encoding="utf-8")
+    assert f'font-family: "Liberation Sans", "{FALLBACK_FAMILY}",' in css
