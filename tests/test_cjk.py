@@ -1,13 +1,17 @@
-"""Japanese text in the PDF: Liberation Sans falls back to Noto Sans CJK JP, embedded as a subset."""
+"""Japanese text: drawn in the PDF with Noto Sans CJK JP, set in that font as Word's East Asian font."""
 
 from __future__ import annotations
 
 import re
 import shutil
+import subprocess
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
+import docx
 import pytest
+from docx.oxml.ns import qn
 from pypdf import PdfReader
 
 from briefgen.model import Audience, Format, Length
@@ -93,3 +97,46 @@ def test_pdf_without_cjk_text_embeds_no_cjk_font(tmp_path: Path) -> None:
 def test_print_css_falls_back_to_noto_sans_cjk_jp() -> None:
     css = (assets_dir() / "css" / "print.css").read_text(encoding="utf-8")
     assert f'font-family: "Liberation Sans", "{FALLBACK_FAMILY}",' in css
+
+
+def _east_asian_fonts(document: Any) -> Iterator[str]:
+    """Yield the East Asian font named in the document defaults and each style."""
+    for rfonts in document.styles.element.iter(qn("w:rFonts")):
+        east_asian = rfonts.get(qn("w:eastAsia"))
+        if east_asian:
+            yield east_asian
+
+
+def test_docx_holds_the_name_and_sets_the_east_asian_font(japanese: Path) -> None:
+    document = docx.Document(str(japanese / "one-page-minister.docx"))
+    text = "".join(t.text or "" for t in document.element.body.iter(qn("w:t")))
+    assert NAME in text
+    defaults = document.styles.element.find(qn("w:docDefaults"))
+    rfonts = defaults.find(qn("w:rPrDefault")).find(qn("w:rPr")).find(qn("w:rFonts"))
+    assert rfonts.get(qn("w:eastAsia")) == FALLBACK_FAMILY
+    assert set(_east_asian_fonts(document)) == {FALLBACK_FAMILY}
+    # No run overrides it with a font of its own.
+    assert not list(document.element.body.iter(qn("w:rFonts")))
+
+
+def test_libreoffice_draws_the_name_from_the_docx(japanese: Path, tmp_path: Path) -> None:
+    if shutil.which("soffice") is None:
+        pytest.skip("LibreOffice is not installed")
+    subprocess.run(
+        [
+            "soffice",
+            f"-env:UserInstallation=file://{tmp_path / 'profile'}",
+            "--headless",
+            "--convert-to",
+            "pdf",
+            "--outdir",
+            str(tmp_path),
+            str(japanese / "one-page-minister.docx"),
+        ],
+        check=True,
+        capture_output=True,
+        timeout=240,
+    )
+    reader = PdfReader(tmp_path / "one-page-minister.pdf")
+    assert NAME in "".join(page.extract_text() for page in reader.pages)
+    assert any("NotoSansCJKjp" in name.replace("-", "") for name in _fonts(reader)), _fonts(reader).keys()
