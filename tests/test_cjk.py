@@ -1,4 +1,4 @@
-"""Japanese text: drawn in the PDF with Noto Sans CJK JP, set in that font as Word's East Asian font."""
+"""Japanese text: drawn in the PDF, set in Word's East Asian font, and checked against installed fonts."""
 
 from __future__ import annotations
 
@@ -14,13 +14,14 @@ import pytest
 from docx.oxml.ns import qn
 from pypdf import PdfReader
 
+from briefgen.check import check_summary
+from briefgen.glyphs import FALLBACK_FAMILY, uncovered
 from briefgen.model import Audience, Format, Length
 from briefgen.render import assets_dir
 from briefgen.run import build_papers
 
 ROOT = Path(__file__).resolve().parents[1]
 DATA = Path(__file__).parent / "data"
-FALLBACK_FAMILY = "Noto Sans CJK JP"  # the CJK fallback font, from fonts-noto-cjk
 NAME = "高市早苗"  # Sanae Takaichi, Japan's Prime Minister, in kanji
 # The short and full text of claims[0] in good_minimal.yaml, the minister's priority-1 claim.
 SHORT = "Foreign and defence ministers will meet in a 2+2 format within the year."
@@ -94,7 +95,7 @@ def test_pdf_without_cjk_text_embeds_no_cjk_font(tmp_path: Path) -> None:
     assert not [name for name in fonts if "Noto" in name], fonts.keys()
 
 
-def test_print_css_falls_back_to_noto_sans_cjk_jp() -> None:
+def test_print_css_falls_back_to_the_font_check_reads() -> None:
     css = (assets_dir() / "css" / "print.css").read_text(encoding="utf-8")
     assert f'font-family: "Liberation Sans", "{FALLBACK_FAMILY}",' in css
 
@@ -140,3 +141,30 @@ def test_libreoffice_draws_the_name_from_the_docx(japanese: Path, tmp_path: Path
     reader = PdfReader(tmp_path / "one-page-minister.pdf")
     assert NAME in "".join(page.extract_text() for page in reader.pages)
     assert any("NotoSansCJKjp" in name.replace("-", "") for name in _fonts(reader)), _fonts(reader).keys()
+
+
+def test_check_names_a_character_no_installed_font_has() -> None:
+    name = "tests/data/character_no_font.yaml"
+    report = check_summary(DATA / "character_no_font.yaml", display=name, root=ROOT)
+    # The kanji in claims[2].short are fine; the nazar amulet emoji in claims[2].full is not.
+    assert [str(p) for p in report.problems] == [
+        f"{name}:59:5: claims[2].full: character '🧿' (U+1F9FF) is in no installed font"
+    ]
+
+
+def test_check_names_several_characters_of_one_field_in_one_line(tmp_path: Path) -> None:
+    text = (DATA / "character_no_font.yaml").read_text(encoding="utf-8")
+    summary = tmp_path / "summary.yaml"
+    # Linear B syllables, which no installed font has either, six of them after the amulet.
+    linear_b = "".join(chr(0x10000 + i) for i in range(6))
+    summary.write_text(text.replace("🧿", f"🧿 {linear_b}"), encoding="utf-8")
+    report = check_summary(summary, display="s.yaml", root=ROOT)
+    assert [str(p) for p in report.problems] == [
+        "s.yaml:59:5: claims[2].full: characters '🧿' (U+1F9FF), '\U00010000' (U+10000), '\U00010001' "
+        "(U+10001), '\U00010002' (U+10002), '\U00010003' (U+10003) and 2 more are in no installed font"
+    ]
+
+
+def test_uncovered_skips_what_is_never_drawn_and_names_each_character_once() -> None:
+    assert uncovered(f"{NAME} (Takaichi), café\u200b\ufe0f\n") == []
+    assert uncovered("\U0001f9ff a \U00010000 \U0001f9ff") == ["\U0001f9ff", "\U00010000"]

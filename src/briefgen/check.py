@@ -10,6 +10,7 @@ from typing import Any
 
 from briefgen.anchoring import Grade, QuoteCheck, anchor_summary
 from briefgen.errors import Problem
+from briefgen.glyphs import glyph_problems
 from briefgen.loading import load_summary_with_locations
 from briefgen.model import Kind, Summary
 
@@ -135,5 +136,6 @@ def check_summary(path: Path, *, display: str | None = None, root: Path | None =
                     severity="warning",
                 )
             )
+    report.problems.extend(glyph_problems(summary, locations, name))
     report.problems.sort()
     return report
