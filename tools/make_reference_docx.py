@@ -32,7 +32,9 @@ STYLES_WITH_EFFECTS = "http://schemas.microsoft.com/office/2007/relationships/st
 
 # A4 with 18 mm side margins leaves 174 mm of text width: 9866 twips.
 TEXT_WIDTH = 9866
-FONT = '<w:rFonts w:ascii="Arial" w:hAnsi="Arial" w:eastAsia="Arial" w:cs="Arial"/>'
+# Word sets Japanese and other CJK text in the East Asian font, Arial having no kanji. Name the PDF's
+# CJK fallback, which LibreOffice finds through fontconfig; Word substitutes a font where it lacks it.
+FONT = '<w:rFonts w:ascii="Arial" w:hAnsi="Arial" w:eastAsia="Noto Sans CJK JP" w:cs="Arial"/>'
 BLACK = '<w:color w:val="000000"/>'
 # Header and footer: marking on the centre tab, page numbers on the right tab.
 TABS = (

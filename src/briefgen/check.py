@@ -10,6 +10,7 @@ from typing import Any
 
 from briefgen.anchoring import Anchor, Grade, QuoteCheck, anchor_summary
 from briefgen.errors import Problem
+from briefgen.glyphs import glyph_problems
 from briefgen.loading import Locations, load_summary_with_locations
 from briefgen.model import Kind, Summary
 
@@ -167,5 +168,6 @@ def check_summary(
         path=path, root=root, summary=summary, checks=checks, evidence=evidence_of(summary, checks)
     )
     report.problems.extend(rule_problems(inputs, locations, name, templates=templates or default_templates()))
+    report.problems.extend(glyph_problems(summary, locations, name))
     report.problems.sort()
     return report
