@@ -12,7 +12,7 @@ APT_PACKAGES := libpango-1.0-0 libpangoft2-1.0-0 libharfbuzz-subset0 fonts-liber
 .PHONY: brief test lint bench golden deps venv clean
 
 brief: venv
-	$(BIN)/briefgen build briefs/uk-japan-2026.yaml --out out
+	$(BIN)/briefgen build --out out
 
 test: deps venv
 	$(BIN)/pytest

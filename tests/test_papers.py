@@ -1,4 +1,4 @@
-"""Build every length × audience of the UK–Japan summary and check the real PDF and Word files."""
+"""Build every length × audience of every summary in briefs/ and check the real PDF and Word files."""
 
 from __future__ import annotations
 
@@ -15,29 +15,42 @@ from xml.sax.saxutils import escape
 import docx
 import pytest
 from docx.oxml.ns import qn
+from lxml import etree
 from pypdf import PdfReader
 
+from briefgen.anchoring import read_sources
 from briefgen.brief import Brief, items_of
-from briefgen.model import Audience, Format, Length
+from briefgen.loading import load_summary
+from briefgen.model import Audience, Format, Length, Summary
 from briefgen.run import Results, build_papers
 
 ROOT = Path(__file__).resolve().parents[1]
 SUMMARY = ROOT / "briefs" / "uk-japan-2026.yaml"
+SUMMARIES = sorted((ROOT / "briefs").glob("*.yaml"))
 EDITIONS = [f"{length.value}-{audience.value}" for length in Length for audience in Audience]
 MARKINGS = ("OFFICIAL-SENSITIVE", "OFFICIAL")
 
 
-@pytest.fixture(scope="module")
-def built(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Path, Results]]:
-    """Build all fifteen papers once, in PDF, Word and HTML, with the quality gates on."""
+@pytest.fixture(scope="module", params=SUMMARIES, ids=[p.stem for p in SUMMARIES])
+def built(
+    request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[tuple[Path, Results]]:
+    """Build all fifteen papers of a summary once, in PDF, Word and HTML, with the quality gates on."""
     out = tmp_path_factory.mktemp("out")
-    results = build_papers(SUMMARY, out=out, formats=[Format.PDF, Format.DOCX, Format.HTML])
+    summary: Path = request.param
+    results = build_papers(summary, out=out, formats=[Format.PDF, Format.DOCX, Format.HTML])
     assert not results.failures, results.failures
-    yield out / "uk-japan-2026", results
+    yield out / results.papers[0].brief.summary_id, results
 
 
 def _brief(results: Results, edition: str) -> Brief:
     return next(p.brief for p in results.papers if p.brief.edition == edition)
+
+
+def _summary_of(results: Results) -> Summary:
+    """Return the summary a build was made from."""
+    wanted = results.papers[0].brief.summary_id
+    return next(s for s in (load_summary(p) for p in SUMMARIES) if s.id == wanted)
 
 
 def _pdf(folder: Path, edition: str) -> PdfReader:
@@ -191,9 +204,7 @@ def test_full_paper_has_cover_contents_disputes_and_annexes(built: tuple[Path, R
 
 def test_public_paper_is_unmarked_and_has_no_sensitive_claim(built: tuple[Path, Results]) -> None:
     _, results = built
-    from briefgen.loading import load_summary
-
-    summary = load_summary(SUMMARY)
+    summary = _summary_of(results)
     sensitive = {c.id for c in summary.claims if c.sensitivity.value == "OFFICIAL-SENSITIVE"}
     assert sensitive
     for length in Length:
@@ -277,3 +288,46 @@ def test_headings_are_in_order_and_at_most_three_levels_deep(
     assert all(b - a <= 1 for a, b in itertools.pairwise(levels)), levels
     styles = {p.style.name for p in docx.Document(str(folder / f"{edition}.docx")).paragraphs}
     assert not {"Heading 3", "Heading 4"} & styles
+
+
+_QUOTATION = re.compile(r"\u201c([^\u201c\u201d]{8,})\u201d")
+
+
+def _fold(text: str) -> str:
+    """Flatten white space and typographic apostrophes, as text read off a page may differ in both."""
+    return _flat(text.replace("\u2019", "'").replace("\u2018", "'").replace("\u00ad", ""))
+
+
+def _word_text(path: Path) -> str:
+    """Return a .docx's body and footnotes as text, a paragraph a line."""
+    texts = []
+    with zipfile.ZipFile(path) as archive:
+        for name in ("word/document.xml", "word/footnotes.xml"):
+            if name not in archive.namelist():
+                continue
+            root = etree.fromstring(archive.read(name))
+            for paragraph in root.iter(qn("w:p")):
+                texts.append("".join(t.text or "" for t in paragraph.iter(qn("w:t"))))
+    return "\n".join(texts)
+
+
+@pytest.mark.parametrize("edition", EDITIONS)
+def test_every_printed_quotation_is_in_a_current_source(built: tuple[Path, Results], edition: str) -> None:
+    # Every quotation a paper prints (footnotes, evidence tables, dispute notes, the text itself)
+    # must be its source's exact current words: read them off the real PDF and Word files.
+    folder, results = built
+    summary = _summary_of(results)
+    root = next(p for p in SUMMARIES if load_summary(p).id == summary.id).parent.parent
+    # White space is dropped altogether: a PDF line may break after a hyphen or a dash.
+    sources = " ".join(_fold(t) for t in read_sources(summary, root).values()).replace(" ", "")
+    pdf_text = "\n".join(page.extract_text() for page in _pdf(folder, edition).pages)
+    checked = 0
+    for fmt, text in (("pdf", pdf_text), ("docx", _word_text(folder / f"{edition}.docx"))):
+        for quotation in _QUOTATION.findall(_flat(text)):
+            piece = _fold(quotation).rstrip(".,;:")
+            assert piece.replace(" ", "") in sources, (
+                f"{edition}.{fmt} prints a quotation no source holds: \u201c{piece}\u201d"
+            )
+            checked += 1
+    if edition in ("short-officials", "short-parliament", "full-officials", "full-parliament"):
+        assert checked, f"{edition} prints no quotation"

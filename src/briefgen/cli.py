@@ -20,7 +20,6 @@ app = typer.Typer(
 sources_app = typer.Typer(no_args_is_help=True, help="Manage the summary's sources.")
 app.add_typer(sources_app, name="sources")
 
-DEFAULT_SUMMARY = Path("briefs/uk-japan-2026.yaml")
 DEBUG = {"on": False}
 
 
@@ -41,7 +40,10 @@ def _summaries(paths: list[Path] | None) -> list[Path]:
     if paths:
         return paths
     found = sorted(Path("briefs").glob("*.yaml"))
-    return found or [DEFAULT_SUMMARY]
+    if not found:
+        typer.echo("error: no summaries: pass a file, or run from a folder with briefs/*.yaml", err=True)
+        raise typer.Exit(1)
+    return found
 
 
 @app.callback()
@@ -91,7 +93,9 @@ def check(
 
 @app.command()
 def build(
-    summary: Annotated[Path, typer.Argument(help="The summary file.")] = DEFAULT_SUMMARY,
+    summaries: Annotated[
+        list[Path] | None, typer.Argument(help="Summary files (default: briefs/*.yaml).")
+    ] = None,
     edition: Annotated[
         list[str] | None, typer.Option("--edition", help="A named edition (repeatable).")
     ] = None,
@@ -108,28 +112,33 @@ def build(
         bool, typer.Option("--allow-warnings", help="Build papers over a quality limit.")
     ] = False,
 ) -> None:
-    """Build papers: every edition the summary names, or one length and audience on demand."""
+    """Build papers: every edition each summary names, or one length and audience on demand."""
     from briefgen.model import Audience, Format, Length
     from briefgen.run import build_papers
 
-    try:
-        chosen_length = _enum(Length, length, "--length")
-        chosen_audience = _enum(Audience, audience, "--audience")
-        formats = [_enum(Format, f, "--format") for f in fmt or []]
-        results = build_papers(
-            summary,
-            out=out,
-            names=edition or [],
-            length=chosen_length,
-            audience=chosen_audience,
-            formats=[f for f in formats if f is not None],
-            allow_warnings=allow_warnings,
-        )
-    except BriefgenError as exc:
-        raise _fail(exc) from None
-    for line in results.lines:
-        typer.echo(line)
-    if results.failed:
+    failed = False
+    for summary in _summaries(summaries):
+        try:
+            chosen_length = _enum(Length, length, "--length")
+            chosen_audience = _enum(Audience, audience, "--audience")
+            formats = [_enum(Format, f, "--format") for f in fmt or []]
+            results = build_papers(
+                summary,
+                out=out,
+                names=edition or [],
+                length=chosen_length,
+                audience=chosen_audience,
+                formats=[f for f in formats if f is not None],
+                allow_warnings=allow_warnings,
+            )
+        except BriefgenError as exc:
+            _fail(exc)
+            failed = True
+            continue
+        for line in results.lines:
+            typer.echo(line)
+        failed = failed or results.failed
+    if failed:
         raise typer.Exit(1)
 
 

@@ -184,7 +184,7 @@ class Source(Strict):
     file: Text
     url: str | None = None
     title: Text
-    label: str | None = None  # a short name for citations in text: "Tokyo Summit"
+    label: str | None = None  # a short name for citations in text: "Daily Record"
     publisher: Text = "unknown"
     author: str | None = None
     date_printed: str | None = None

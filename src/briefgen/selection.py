@@ -481,7 +481,7 @@ def _meaning(term: str, expansion: str, definition: str | None) -> str:
 def _in_sentence(expansion: str, text: str, at: int) -> str:
     """Lower-case a sentence-case expansion ("Foreign and defence ministers' meeting") mid-sentence.
 
-    An expansion with another capitalised word is a name ("Global Combat Air Programme") and keeps
+    An expansion with another capitalised word is a name ("Joint Standing Committee") and keeps
     its capitals.
     """
     words_after = expansion.split()[1:]
