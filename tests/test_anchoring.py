@@ -234,7 +234,7 @@ def test_long_quote_in_large_source_is_fast() -> None:
 
 def _summary(**overrides: Any) -> Summary:
     data: dict[str, Any] = {
-        "schema": 1,
+        "schema": 2,
         "id": "test",
         "subject": {
             "title": "A pact",
@@ -265,7 +265,7 @@ def _summary(**overrides: Any) -> Summary:
         "claims": [
             {
                 "id": "meeting",
-                "topic": "overview",
+                "role": "overview",
                 "kind": "fact",
                 "audiences": ["minister"],
                 "short": "Met.",
@@ -277,7 +277,7 @@ def _summary(**overrides: Any) -> Summary:
             },
             {
                 "id": "made-up",
-                "topic": "overview",
+                "role": "overview",
                 "kind": "fact",
                 "audiences": ["minister"],
                 "short": "X.",

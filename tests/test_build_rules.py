@@ -248,7 +248,8 @@ def test_docx_alone_reuses_the_fit_and_never_imports_weasyprint(project: Path) -
 
 def test_docs_example_is_a_valid_summary(tmp_path: Path) -> None:
     text = (ROOT / "docs" / "summary-format.md").read_text(encoding="utf-8")
-    example = text.split("```yaml\n", 1)[1].split("```", 1)[0]
+    complete = text.split("## A small complete example", 1)[1]
+    example = complete.split("```yaml\n", 1)[1].split("```", 1)[0]
     (tmp_path / "briefs").mkdir()
     shutil.copytree(ROOT / "seeds", tmp_path / "seeds")
     path = tmp_path / "briefs" / "example.yaml"

@@ -28,7 +28,7 @@ BAD_CASES: dict[str, str] = {
         "the value out in full instead of '*officials'"
     ),
     "audiences_not_list.yaml": (
-        "tests/data/audiences_not_list.yaml:46:5: claims[1].audiences: expected a list, not a string"
+        "tests/data/audiences_not_list.yaml:54:5: claims[1].audiences: expected a list, not a string"
     ),
     "bad_date.yaml": (
         "tests/data/bad_date.yaml:11:3: subject.date: expected a date as YYYY-MM-DD, not '31/01/2026'"
@@ -38,7 +38,7 @@ BAD_CASES: dict[str, str] = {
         "hyphens, not 'UK Japan'"
     ),
     "bad_kind.yaml": (
-        "tests/data/bad_kind.yaml:44:5: claims[1].kind: expected one of 'fact', 'assessment', "
+        "tests/data/bad_kind.yaml:52:5: claims[1].kind: expected one of 'fact', 'assessment', "
         "'recommendation', 'line-to-take', 'question', not 'opinion'"
     ),
     "binary_garbage.yaml": (
@@ -46,7 +46,7 @@ BAD_CASES: dict[str, str] = {
         "cannot be decoded"
     ),
     "claim_without_evidence.yaml": (
-        "tests/data/claim_without_evidence.yaml:32:5: claims[0]: a fact needs at least one piece of evidence"
+        "tests/data/claim_without_evidence.yaml:38:5: claims[0]: a fact needs at least one piece of evidence"
     ),
     "classification_secret.yaml": (
         "tests/data/classification_secret.yaml:16:3: subject.classification: expected one of "
@@ -57,23 +57,23 @@ BAD_CASES: dict[str, str] = {
         "YAML; is this a binary file?"
     ),
     "dispute_unknown_claim.yaml": (
-        "tests/data/dispute_unknown_claim.yaml:63:14: disputes[0].claims[0]: unknown claim "
+        "tests/data/dispute_unknown_claim.yaml:71:14: disputes[0].claims[0]: unknown claim "
         "'pm-names'; known: 'cyber-gap', 'pm-name', 'two-plus-two'; did you mean 'pm-name'?"
     ),
     "duplicate_audience.yaml": (
-        "tests/data/duplicate_audience.yaml:36:5: claims[0].audiences: an audience is listed twice"
+        "tests/data/duplicate_audience.yaml:43:5: claims[0].audiences: an audience is listed twice"
     ),
     "duplicate_claim_id.yaml": (
-        "tests/data/duplicate_claim_id.yaml:42:5: claims[1].id: duplicate claim id 'two-plus-two'; "
-        "first at line 32"
+        "tests/data/duplicate_claim_id.yaml:49:5: claims[1].id: duplicate claim id 'two-plus-two'; "
+        "first at line 38"
     ),
     "duplicate_edition_name.yaml": (
-        "tests/data/duplicate_edition_name.yaml:84:5: editions[1].name: duplicate edition name "
-        "'minister-one-page'; first at line 81"
+        "tests/data/duplicate_edition_name.yaml:92:5: editions[1].name: duplicate edition name "
+        "'minister-one-page'; first at line 89"
     ),
     "duplicate_glossary_term.yaml": (
-        "tests/data/duplicate_glossary_term.yaml:76:5: glossary[1].term: duplicate glossary term "
-        "'GCHQ'; first at line 74"
+        "tests/data/duplicate_glossary_term.yaml:84:5: glossary[1].term: duplicate glossary term "
+        "'GCHQ'; first at line 82"
     ),
     "duplicate_key.yaml": (
         "tests/data/duplicate_key.yaml:46:5: claims[1].priority: duplicate key 'priority'; first at line 45"
@@ -83,60 +83,64 @@ BAD_CASES: dict[str, str] = {
         "'tokyo-summit'; first at line 18"
     ),
     "edition_unknown_audience.yaml": (
-        "tests/data/edition_unknown_audience.yaml:83:5: editions[0].audience: expected one of "
+        "tests/data/edition_unknown_audience.yaml:91:5: editions[0].audience: expected one of "
         "'minister', 'officials', 'parliament', 'public', 'industry', not 'ministers'"
     ),
     "edition_unknown_length.yaml": (
-        "tests/data/edition_unknown_length.yaml:82:5: editions[0].length: expected one of "
+        "tests/data/edition_unknown_length.yaml:90:5: editions[0].length: expected one of "
         "'one-page', 'short', 'full', not 'two-page'"
     ),
     "empty_file.yaml": (
         "tests/data/empty_file.yaml:1:1: (document): the file is empty; expected a mapping of summary fields"
     ),
     "empty_required_text.yaml": (
-        "tests/data/empty_required_text.yaml:59:5: claims[2].full: expected text, not an empty value"
+        "tests/data/empty_required_text.yaml:67:5: claims[2].full: expected text, not an empty value"
     ),
     "likelihood_on_fact.yaml": (
-        "tests/data/likelihood_on_fact.yaml:32:5: claims[0]: only an assessment may carry a likelihood"
+        "tests/data/likelihood_on_fact.yaml:38:5: claims[0]: only an assessment may carry a likelihood"
     ),
     "missing_evidence_quote.yaml": (
-        "tests/data/missing_evidence_quote.yaml:51:9: claims[1].evidence[0].quote: field required"
+        "tests/data/missing_evidence_quote.yaml:59:9: claims[1].evidence[0].quote: field required"
     ),
     "missing_subject_title.yaml": "tests/data/missing_subject_title.yaml:3:1: subject.title: field required",
     "norway_no_kept_as_text.yaml": (
-        "tests/data/norway_no_kept_as_text.yaml:81:5: editions[0].name: expected an id of "
+        "tests/data/norway_no_kept_as_text.yaml:89:5: editions[0].name: expected an id of "
         "lower-case letters, digits and hyphens, not 'NO'"
     ),
     "parties_only_one.yaml": (
         "tests/data/parties_only_one.yaml:6:3: subject.parties: expected at least 2 items, not 1"
     ),
     "position_unknown_source.yaml": (
-        "tests/data/position_unknown_source.yaml:68:9: disputes[0].positions[1].source: unknown "
+        "tests/data/position_unknown_source.yaml:76:9: disputes[0].positions[1].source: unknown "
         "source 'nikkei'; known: 'partnership-new-level', 'tokyo-summit'"
     ),
     "priority_not_int.yaml": (
-        "tests/data/priority_not_int.yaml:45:5: claims[1].priority: expected a whole number, not 'high'"
+        "tests/data/priority_not_int.yaml:53:5: claims[1].priority: expected a whole number, not 'high'"
     ),
     "priority_out_of_range.yaml": (
-        "tests/data/priority_out_of_range.yaml:45:5: claims[1].priority: must be at most 3, not 5"
+        "tests/data/priority_out_of_range.yaml:53:5: claims[1].priority: must be at most 3, not 5"
     ),
     "quote_too_long.yaml": (
-        "tests/data/quote_too_long.yaml:41:9: claims[0].evidence[0].quote: quote is 479 characters;"
+        "tests/data/quote_too_long.yaml:48:9: claims[0].evidence[0].quote: quote is 479 characters;"
         " the limit is 400"
     ),
     "quote_too_short.yaml": (
-        "tests/data/quote_too_short.yaml:52:9: claims[1].evidence[0].quote: must be at least 8 "
+        "tests/data/quote_too_short.yaml:60:9: claims[1].evidence[0].quote: must be at least 8 "
         "characters, not 6"
     ),
-    "schema_version_2.yaml": (
-        "tests/data/schema_version_2.yaml:1:1: schema: unsupported schema 2; this briefgen reads schema 1"
+    "schema_version_3.yaml": (
+        "tests/data/schema_version_3.yaml:1:1: schema: unsupported schema 3; this briefgen reads schema 2"
+    ),
+    "schema_1_retired.yaml": (
+        "tests/data/schema_1_retired.yaml:2:1: schema: schema 1 is retired: run `briefgen migrate FILE` "
+        "to rewrite it as schema 2"
     ),
     "second_document.yaml": (
         "tests/data/second_document.yaml:84:1: (document): a summary file holds one YAML document; "
         "found a second here"
     ),
     "short_too_long.yaml": (
-        "tests/data/short_too_long.yaml:58:5: claims[2].short: short form has 31 words; the limit is 30"
+        "tests/data/short_too_long.yaml:66:5: claims[2].short: short form has 31 words; the limit is 30"
     ),
     "signatory_not_mapping.yaml": (
         "tests/data/signatory_not_mapping.yaml:8:7: subject.signatories[0]: expected a mapping, not a string"
@@ -153,7 +157,7 @@ BAD_CASES: dict[str, str] = {
         "tests/data/tabs_indentation.yaml:4:1: (yaml): tabs cannot be used for indentation; use spaces"
     ),
     "timeline_unknown_source.yaml": (
-        "tests/data/timeline_unknown_source.yaml:79:29: timeline[0].sources[1]: unknown source "
+        "tests/data/timeline_unknown_source.yaml:87:29: timeline[0].sources[1]: unknown source "
         "'partnership-new-levels'; known: 'partnership-new-level', 'tokyo-summit'; did you mean "
         "'partnership-new-level'?"
     ),
@@ -171,11 +175,11 @@ BAD_CASES: dict[str, str] = {
         "did you mean 'publisher'?"
     ),
     "unknown_source.yaml": (
-        "tests/data/unknown_source.yaml:51:9: claims[1].evidence[0].source: unknown source "
+        "tests/data/unknown_source.yaml:59:9: claims[1].evidence[0].source: unknown source "
         "'reuters'; known: 'partnership-new-level', 'tokyo-summit'"
     ),
     "unknown_source_close.yaml": (
-        "tests/data/unknown_source_close.yaml:51:9: claims[1].evidence[0].source: unknown source "
+        "tests/data/unknown_source_close.yaml:59:9: claims[1].evidence[0].source: unknown source "
         "'tokyo-sumit'; known: 'partnership-new-level', 'tokyo-summit'; did you mean "
         "'tokyo-summit'?"
     ),
@@ -198,7 +202,7 @@ def _good_text() -> str:
 def test_good_minimal_loads() -> None:
     summary = load_summary(GOOD)
     assert isinstance(summary, Summary)
-    assert summary.schema_ == 1
+    assert summary.schema_ == 2
     assert summary.subject.date == dt.date(2026, 1, 31)
     assert [c.kind for c in summary.claims] == [Kind.FACT, Kind.ASSESSMENT, Kind.QUESTION]
     assert summary.sources[0].date_printed == "01/02/2026"
@@ -275,18 +279,18 @@ def test_bytes_str_and_bom_give_the_same_summary() -> None:
 
 def test_filename_is_shown_as_given() -> None:
     with pytest.raises(SummaryError) as caught:
-        parse_summary("schema: 2\n", filename="briefs/x.yaml")
-    assert "briefs/x.yaml:1:1: schema: unsupported schema 2; this briefgen reads schema 1" in [
+        parse_summary("schema: 3\n", filename="briefs/x.yaml")
+    assert "briefs/x.yaml:1:1: schema: unsupported schema 3; this briefgen reads schema 2" in [
         str(problem) for problem in caught.value.problems
     ]
 
 
 def test_locations_point_at_keys_and_items_and_fall_back_to_parents() -> None:
     _, locations = load_summary_with_locations(GOOD)
-    assert locations.of(("claims", 1, "evidence", 0, "quote")) == (53, 9)
-    assert locations.of(("claims", 1, "evidence", 0)) == (52, 9)
-    assert locations.of(("claims", 1, "evidence", 0, "missing", 4)) == (52, 9)
-    assert locations.of(("claims", 1, "audiences", 0)) == (47, 17)
+    assert locations.of(("claims", 1, "evidence", 0, "quote")) == (61, 9)
+    assert locations.of(("claims", 1, "evidence", 0)) == (60, 9)
+    assert locations.of(("claims", 1, "evidence", 0, "missing", 4)) == (60, 9)
+    assert locations.of(("claims", 1, "audiences", 0)) == (55, 17)
     assert locations.of(("schema_",)) == (2, 1)
     assert locations.of(()) == (2, 1)
 
@@ -294,7 +298,7 @@ def test_locations_point_at_keys_and_items_and_fall_back_to_parents() -> None:
 def test_parse_with_locations_matches_load() -> None:
     summary, locations = parse_summary_with_locations(_good_text(), filename="x.yaml")
     assert summary == load_summary(GOOD)
-    assert locations.of(("editions", 0, "audience")) == (84, 5)
+    assert locations.of(("editions", 0, "audience")) == (92, 5)
 
 
 def test_missing_file_is_a_summary_error() -> None:
@@ -380,7 +384,7 @@ def _summary_with_claims(count: int) -> str:
     head, tail = text.split("disputes:\n", 1)
     claims = "".join(
         f"""  - id: extra-{n}
-    topic: defence
+    role: agreed
     kind: fact
     priority: {1 + n % 3}
     audiences: [minister, officials, public]

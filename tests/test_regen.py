@@ -54,7 +54,7 @@ def project(tmp_path: Path) -> Path:
     data["claims"].append(
         {
             "id": "sme-portal",
-            "topic": "industry",
+            "role": "engagement",
             "kind": "fact",
             "priority": 2,
             "audiences": ["industry"],

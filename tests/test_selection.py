@@ -118,5 +118,5 @@ def test_claims_that_lost_their_evidence_are_left_out_and_listed(summary: Summar
 def test_spread_sections_cover_every_area(summary: Summary) -> None:
     brief = select(summary, "one-page-industry")
     section = next(s for s in brief.sections if s.key == "opportunities")
-    topics = {summary.claim(i.claim_id).topic.value for b in section.blocks for i in b.items if i.claim_id}
-    assert {"gcap", "minerals", "cyber"} <= topics
+    themes = {summary.claim(i.claim_id).theme for b in section.blocks for i in b.items if i.claim_id}
+    assert len(themes - {None}) >= 3  # three of the agreement's areas, not three claims on one

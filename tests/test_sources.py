@@ -129,7 +129,7 @@ def server() -> Iterator[Server]:
 def _summary(url: str | None) -> Summary:
     return Summary.model_validate(
         {
-            "schema": 1,
+            "schema": 2,
             "id": "test",
             "subject": {
                 "title": "A test agreement",
@@ -154,7 +154,7 @@ def _summary(url: str | None) -> Summary:
             "claims": [
                 {
                     "id": "met",
-                    "topic": "overview",
+                    "role": "overview",
                     "kind": "assessment",
                     "audiences": ["officials"],
                     "short": "They met.",

@@ -124,6 +124,7 @@ class Brief:
     shortened: tuple[str, ...] = ()  # claims given in their short form to save space
     short_form: tuple[str, ...] = ()  # every claim shown in its short form, whatever the reason
     layout_files: tuple[str, ...] = ()  # layouts used, relative to templates/
+    notice: str | None = None  # printed under the title of every paper: "DRAFT", or that it is fictional
 
     @property
     def name(self) -> str:

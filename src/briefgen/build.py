@@ -16,9 +16,9 @@ from typing import Any
 from briefgen import __version__
 from briefgen.anchoring import Grade, QuoteCheck, anchor_summary
 from briefgen.brief import Brief, block_items, items_of
-from briefgen.errors import BuildError, EvidenceError, FitError, QualityError
-from briefgen.layouts import Layout, load_layout
-from briefgen.loading import load_summary
+from briefgen.errors import BuildError, EvidenceError, FitError, QualityError, SummaryError
+from briefgen.layouts import Layout, apply_override, load_layout
+from briefgen.loading import load_summary_with_locations
 from briefgen.model import Audience, Claim, Edition, Format, Length, Summary
 from briefgen.quality import Quality, assess_quality
 from briefgen.selection import Evidence, Trims, select_content, words
@@ -60,15 +60,37 @@ def default_templates() -> Path:
     return templates_dir()
 
 
-def verify_inputs(path: Path, *, root: Path | None = None) -> Inputs:
-    """Load a summary and anchor every quote; a missing priority-1 quote is an error."""
-    summary = load_summary(path)
+def verify_inputs(path: Path, *, root: Path | None = None, strict: bool = True) -> Inputs:
+    """Load a summary and anchor every quote in its sources.
+
+    `strict` (check and build): a quote its source does not hold word for word is an error at its
+    line. Otherwise (regen, after a source changed): a quote that changed slightly is printed in the
+    source's new words, and one that is gone loses its claim the evidence.
+    """
+    from briefgen.check import quote_problems
+
+    summary, locations = load_summary_with_locations(path)
     root = root or project_root(path)
     checks = anchor_summary(summary, root)
+    if strict:
+        problems = quote_problems(checks, locations, str(path))
+        if problems:
+            raise SummaryError(problems)
+    return Inputs(path=path, root=root, summary=summary, checks=checks, evidence=evidence_of(summary, checks))
+
+
+def evidence_of(summary: Summary, checks: list[QuoteCheck]) -> Evidence:
+    """Tell selection what anchoring found: each quote's grade and passage, and claims left bare."""
     grades: dict[tuple[str, int], str] = {}
+    passages: dict[tuple[str, int], str] = {}
     for check in checks:
+        index = int(check.where.rsplit("[", 1)[1].rstrip("]"))
+        if check.anchor.grade is not Grade.MISSING:
+            # What the source says, in its own words: this, not the summary's copy, is printed.
+            # Disputes and claims may share an id: a dispute's quotes are keyed "dispute:<id>".
+            owner = check.claim_id if check.where.startswith("claims[") else f"dispute:{check.claim_id}"
+            passages[(owner, index)] = " ".join(check.anchor.exact.split())
         if check.where.startswith("claims["):
-            index = int(check.where.rsplit("[", 1)[1].rstrip("]"))
             grades[(check.claim_id, index)] = check.anchor.grade.value
     lost = set()
     for claim in summary.claims:
@@ -76,13 +98,7 @@ def verify_inputs(path: Path, *, root: Path | None = None) -> Inputs:
             grades.get((claim.id, i)) == Grade.MISSING.value for i in range(len(claim.evidence))
         ):
             lost.add(claim.id)
-    return Inputs(
-        path=path,
-        root=root,
-        summary=summary,
-        checks=checks,
-        evidence=Evidence(grades=grades, lost=frozenset(lost)),
-    )
+    return Evidence(grades=grades, lost=frozenset(lost), passages=passages)
 
 
 def editions_to_build(
@@ -221,8 +237,9 @@ class Builder:
         self.allow_warnings = allow_warnings
 
     def layout(self, name: str) -> Layout:
-        """Load a layout from this builder's templates."""
-        return load_layout(self.templates, name)
+        """Load a layout from this builder's templates, with the summary's own changes to it."""
+        layout = load_layout(self.templates, name)
+        return apply_override(layout, self.inputs.summary.layouts.get(name), name=name)
 
     def select(self, edition: Edition, trims: Trims | None = None) -> Brief:
         """Select one edition's content (no page fitting)."""

@@ -8,9 +8,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from briefgen.anchoring import Grade, QuoteCheck, anchor_summary
+from briefgen.anchoring import Anchor, Grade, QuoteCheck, anchor_summary
 from briefgen.errors import Problem
-from briefgen.loading import load_summary_with_locations
+from briefgen.loading import Locations, load_summary_with_locations
 from briefgen.model import Kind, Summary
 
 _STEP = re.compile(r"([a-z_]+)(?:\[(\d+)\])?")
@@ -98,42 +98,74 @@ class CheckReport:
         ]
 
 
-def check_summary(path: Path, *, display: str | None = None, root: Path | None = None) -> CheckReport:
-    """Load a summary, anchor every quote and grade it; raise SummaryError if it does not load."""
+def whole_words(anchor: Anchor) -> str:
+    """Return an anchor's passage widened to whole words, white space collapsed, long ones elided.
+
+    A fuzzy window can start or end inside a word ("ntroduction On 31 January"): the words it
+    cuts are completed from the anchor's context.
+    """
+    before = re.search(r"\S*\Z", anchor.prefix)  # \Z: `$` would also match before a final newline
+    after = re.search(r"^\S*", anchor.suffix)
+    text = (before.group() if before else "") + anchor.exact + (after.group() if after else "")
+    words = text.split()
+    if len(" ".join(words)) <= 200:
+        return " ".join(words)
+    # Keep both ends, where a quote and its passage differ most, cut between words.
+    head: list[str] = []
+    while words and len(" ".join([*head, words[0]])) <= 120:
+        head.append(words.pop(0))
+    tail: list[str] = []
+    while words and len(" ".join([words[-1], *tail])) <= 70:
+        tail.insert(0, words.pop())
+    return " ".join(head) + " \u2026 " + " ".join(tail)
+
+
+def quote_problems(checks: list[QuoteCheck], locations: Locations, name: str) -> list[Problem]:
+    """Return an error for every quote its source does not hold word for word.
+
+    A quote must be found exactly, after the documented normalisation (white space, typographic
+    quotes and dashes, case): papers print quotes as verbatim, so "nearly" is wrong.
+    """
+    problems: list[Problem] = []
+    for check in checks:
+        anchor = check.anchor
+        if anchor.grade in (Grade.EXACT, Grade.NORMALISED):
+            continue
+        line, col = locations.of((*parse_where(check.where), "quote"))
+        closest = whole_words(anchor)
+        if anchor.grade is Grade.MISSING:
+            message = (
+                f"quote not found in source '{check.source_id}'; "
+                f"closest passage (score {anchor.score:.0f}): \u201c{closest}\u201d"
+            )
+        else:
+            message = (
+                f"quote differs from source '{check.source_id}' (score {anchor.score:.0f}); "
+                f"the source reads: \u201c{closest}\u201d (`briefgen quotes update` copies it)"
+            )
+        problems.append(Problem(name, line, col, f"{check.where}.quote", message))
+    return problems
+
+
+def check_summary(
+    path: Path, *, display: str | None = None, root: Path | None = None, templates: Path | None = None
+) -> CheckReport:
+    """Load a summary, verify every quote and run every rule a build enforces on every edition.
+
+    Raises SummaryError if the summary does not load; everything else is in the report.
+    """
+    from briefgen.build import Inputs, default_templates, evidence_of
+    from briefgen.rules import rule_problems
+
     name = display or str(path)
     summary, locations = load_summary_with_locations(path, display_path=name)
     root = root or path.resolve().parent.parent
     checks = anchor_summary(summary, root)
     report = CheckReport(file=name, summary=summary, checks=checks)
-    for check in checks:
-        anchor = check.anchor
-        line, col = locations.of((*parse_where(check.where), "quote"))
-        closest = " ".join(anchor.exact.split())
-        if len(closest) > 200:  # keep both ends: that is where a quote and its passage differ most
-            closest = closest[:120] + " … " + closest[-70:]
-        if anchor.grade is Grade.MISSING:
-            report.problems.append(
-                Problem(
-                    name,
-                    line,
-                    col,
-                    f"{check.where}.quote",
-                    f"quote not found in source '{check.source_id}'; "
-                    f"closest passage (score {anchor.score:.0f}): \u201c{closest}\u201d",
-                )
-            )
-        elif anchor.grade is Grade.FUZZY:
-            report.problems.append(
-                Problem(
-                    name,
-                    line,
-                    col,
-                    f"{check.where}.quote",
-                    f"quote matches source '{check.source_id}' only approximately "
-                    f"(score {anchor.score:.0f}); "
-                    f"the source reads: \u201c{closest}\u201d",
-                    severity="warning",
-                )
-            )
+    report.problems.extend(quote_problems(checks, locations, name))
+    inputs = Inputs(
+        path=path, root=root, summary=summary, checks=checks, evidence=evidence_of(summary, checks)
+    )
+    report.problems.extend(rule_problems(inputs, locations, name, templates=templates or default_templates()))
     report.problems.sort()
     return report

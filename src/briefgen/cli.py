@@ -177,6 +177,33 @@ def watch(
         raise _fail(exc) from None
 
 
+@app.command()
+def migrate(
+    summaries: Annotated[list[Path], typer.Argument(help="Schema 1 summary files to rewrite in place.")],
+    dry_run: Annotated[bool, typer.Option("--dry-run", help="Print the changes; write nothing.")] = False,
+) -> None:
+    """Rewrite schema 1 summaries as schema 2: each topic becomes a role, or a theme to name."""
+    from briefgen.migrating import migrate_file
+
+    for path in summaries:
+        try:
+            migration = migrate_file(path, dry_run=dry_run)
+        except BriefgenError as exc:
+            raise _fail(exc) from None
+        except OSError as exc:
+            typer.echo(f"error: {path}: {exc.strerror}", err=True)
+            raise typer.Exit(1) from None
+        for line in migration.lines:
+            typer.echo(f"{path}: {line}")
+        verb = "would declare" if dry_run else "declared"
+        if migration.themes:
+            typer.echo(
+                f"{path}: {verb} themes {', '.join(migration.themes)}: "
+                "give each a real heading (and a plain one)"
+            )
+        typer.echo(f"{path}: {'would be' if dry_run else 'now'} schema 2; run `briefgen check {path}`")
+
+
 @sources_app.command("refresh")
 def sources_refresh(
     summaries: Annotated[
@@ -200,6 +227,43 @@ def sources_refresh(
                 )
     except BriefgenError as exc:
         raise _fail(exc) from None
+    if failed:
+        raise typer.Exit(1)
+
+
+quotes_app = typer.Typer(no_args_is_help=True, help="Keep the summary's quotes in step with its sources.")
+app.add_typer(quotes_app, name="quotes")
+
+
+@quotes_app.command("update")
+def quotes_update(
+    summaries: Annotated[
+        list[Path] | None, typer.Argument(help="Summary files (default: briefs/*.yaml).")
+    ] = None,
+    dry_run: Annotated[bool, typer.Option("--dry-run", help="Print the changes; write nothing.")] = False,
+) -> None:
+    """Rewrite quotes whose source changed slightly to its current wording; report missing ones."""
+    from briefgen.requoting import requote
+
+    failed = False
+    for path in _summaries(summaries):
+        try:
+            report = requote(path, dry_run=dry_run)
+        except SummaryError as exc:
+            failed = True
+            _fail(exc)
+            continue
+        except BriefgenError as exc:
+            raise _fail(exc) from None
+        for change in report.changes:
+            typer.echo(str(change))
+        for problem in report.problems:
+            typer.echo(f"{problem.severity}: {problem}", err=True)
+        count = len(report.changes)
+        done = "would be rewritten (dry run: nothing written)" if dry_run else "rewritten"
+        missing = f"; {len(report.problems)} not found, left for an analyst" if report.problems else ""
+        typer.echo(f"{report.file}: {count} {'quote' if count == 1 else 'quotes'} {done}{missing}")
+        failed = failed or not report.clean
     if failed:
         raise typer.Exit(1)
 

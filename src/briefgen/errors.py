@@ -8,6 +8,7 @@ BriefgenError
  │    ├── MarkingError   a sensitive claim would reach a public paper, or a marking is refused
  │    └── QualityError   a paper breaks a hard readability limit
  ├── SourceError         a source could not be read or fetched
+ ├── EditError           a YAML file could not be edited in place (nothing was written)
  └── LockError           another run holds the output lock
 """
 
@@ -42,13 +43,22 @@ class SummaryError(BriefgenError):
         self.problems = sorted(problems)
         super().__init__("\n".join(str(p) for p in self.problems))
 
+    @classmethod
+    def single(cls, file: str, line: int, col: int, field: str, message: str) -> SummaryError:
+        """Return the error for one problem."""
+        return cls([Problem(file, line, col, field, message)])
+
 
 class BuildError(BriefgenError):
     """A paper could not be built."""
 
 
 class FitError(BuildError):
-    """Priority-1 content does not fit the page budget."""
+    """Priority-1 content does not fit the page budget, or has no place in the layout."""
+
+    def __init__(self, message: str, claims: tuple[str, ...] = ()) -> None:
+        self.claims = claims
+        super().__init__(message)
 
 
 class MarkingError(BuildError):
@@ -61,6 +71,10 @@ class QualityError(BuildError):
 
 class SourceError(BriefgenError):
     """A source could not be read or fetched."""
+
+
+class EditError(BriefgenError):
+    """A YAML file could not be edited in place; the file was left as it was."""
 
 
 class LockError(BriefgenError):

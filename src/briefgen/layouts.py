@@ -11,13 +11,14 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from briefgen.brief import BlockKind, CitationStyle
 from briefgen.errors import BuildError
-from briefgen.model import Audience, Kind, Length, Topic
+from briefgen.model import Audience, Kind, LayoutOverride, Length, Role
 
 
 class Content(StrEnum):
     """Where a section's content comes from."""
 
-    CLAIMS = "claims"  # claims chosen by kind and topic
+    CLAIMS = "claims"  # claims chosen by kind and role
+    THEMES = "themes"  # one subsection per theme of the summary, each with that theme's claims
     FIXED = "fixed"  # text written in the layout
     DISPUTES = "disputes"  # where sources differ
     REFERENCES = "references"  # the sources, as a list
@@ -62,9 +63,9 @@ class SectionLayout(BaseModel):
     level: int = Field(default=1, ge=1, le=3)
     content: Content = Content.CLAIMS
     kinds: list[Kind] = Field(default_factory=list)  # empty: any kind
-    topics: list[Topic] = Field(default_factory=list)  # empty: any topic
+    roles: list[Role] = Field(default_factory=list)  # empty: any role
     max_items: int | None = None
-    words: int | None = None  # word budget for the section's claims
+    words: int | None = None  # word budget for the section's claims (for `themes`: each theme's)
     form: Form | None = None  # None: the layout's default form
     block: BlockKind = BlockKind.PARAGRAPH
     title: str | None = None  # a box's title
@@ -74,7 +75,7 @@ class SectionLayout(BaseModel):
     page_break_before: bool = False
     numbered: bool = True  # count this section in the paper's numbering
     reuse: bool = False  # a summary section: its claims may appear again in the body
-    spread: bool = False  # take one claim per topic before a second from any (e.g. opportunities by area)
+    spread: bool = False  # take one claim per theme before a second from any (e.g. opportunities by area)
 
 
 class Layout(BaseModel):
@@ -124,3 +125,31 @@ def load_layout(templates: Path, name: str) -> Layout:
     if not path.is_file():
         raise BuildError(f"no layout {name!r} in {layouts_dir(templates)}")
     return _read(path, path.stat().st_mtime_ns)
+
+
+def apply_override(layout: Layout, override: LayoutOverride | None, *, name: str) -> Layout:
+    """Return a layout with a summary's changes applied; an unknown section key is a build error."""
+    if override is None:
+        return layout
+    keys = [s.key for s in layout.sections]
+    unknown = [k for k in override.sections if k not in keys]
+    if unknown:
+        raise BuildError(
+            f"layouts.{name}.sections: no section {unknown[0]!r} in layout {name}; known: {', '.join(keys)}"
+        )
+    sections = []
+    for section in layout.sections:
+        change = override.sections.get(section.key)
+        if change is None:
+            sections.append(section)
+        elif not change.omit:
+            update = {
+                field: getattr(change, field)
+                for field in ("heading", "text", "words", "max_items")
+                if getattr(change, field) is not None
+            }
+            sections.append(section.model_copy(update=update))
+    update_layout: dict[str, object] = {"sections": sections}
+    if override.subtitle is not None:
+        update_layout["subtitle"] = override.subtitle
+    return layout.model_copy(update=update_layout)

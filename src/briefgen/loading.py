@@ -38,6 +38,7 @@ __all__ = [
     "load_summary_with_locations",
     "parse_summary",
     "parse_summary_with_locations",
+    "read_yaml_with_locations",
 ]
 
 PathPart = str | int
@@ -490,6 +491,7 @@ def _cross_reference_problems(data: Any, locations: Locations) -> list[tuple[Dat
     ids: dict[str, list[str]] = {}
     for section, key, noun in (
         ("sources", "id", "source id"),
+        ("themes", "id", "theme id"),
         ("claims", "id", "claim id"),
         ("disputes", "id", "dispute id"),
         ("editions", "name", "edition name"),
@@ -523,6 +525,14 @@ def _cross_reference_problems(data: Any, locations: Locations) -> list[tuple[Dat
         for path, value in references:
             if isinstance(value, str) and value not in ids["sources"]:
                 found.append((path, _unknown_reference("source", value, ids["sources"])))
+    for index, claim in _records(data, "claims"):
+        theme = claim.get("theme")
+        if isinstance(theme, str) and theme not in ids["themes"]:
+            path = ("claims", index, "theme")
+            if ids["themes"]:
+                found.append((path, _unknown_reference("theme", theme, ids["themes"])))
+            else:
+                found.append((path, f"unknown theme {_quote(theme)}: the summary declares no themes"))
     if ids["claims"]:
         for index, dispute in _records(data, "disputes"):
             claims = dispute.get("claims")
@@ -560,6 +570,14 @@ def _read_yaml(text: str, filename: str) -> tuple[Any, Locations, list[Problem],
     return data, locations, builder.problems, builder.poisoned
 
 
+def read_yaml_with_locations(text: str, filename: str) -> tuple[dict[str, Any], Locations]:
+    """Read summary YAML as plain data (no schema) with where each part is written."""
+    data, locations, problems, _ = _read_yaml(text, filename)
+    if problems:
+        raise SummaryError(problems)
+    return data, locations
+
+
 def parse_summary_with_locations(text: str | bytes, *, filename: str) -> tuple[Summary, Locations]:
     """Parse summary YAML; return the summary and where each of its parts is written."""
     if isinstance(text, bytes):
@@ -568,6 +586,11 @@ def parse_summary_with_locations(text: str | bytes, *, filename: str) -> tuple[S
         message = f"the file is {len(text):,} characters; the limit is {MAX_BYTES:,}"
         raise SummaryError([_problem(filename, 1, 1, _DOCUMENT, message)])
     data, locations, problems, poisoned = _read_yaml(text, filename)
+    if data.get("schema") == "1":
+        # Every claim of a schema 1 file would fail on `topic`: one line that says what to do instead.
+        line, col = locations.of(("schema",))
+        message = "schema 1 is retired: run `briefgen migrate FILE` to rewrite it as schema 2"
+        raise SummaryError([*problems, _problem(filename, line, col, "schema", message)])
     summary: Summary | None = None
     flagged: set[DataPath] = set()
     try:

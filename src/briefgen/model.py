@@ -9,7 +9,7 @@ from typing import Annotated
 
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints, field_validator, model_validator
 
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2
 MAX_QUOTE_CHARS = 400
 MAX_SHORT_WORDS = 30
 
@@ -97,25 +97,35 @@ class Likelihood(StrEnum):
     ALMOST_CERTAIN = "almost certain"
 
 
-class Topic(StrEnum):
-    """Which part of the story a claim belongs to; layouts pick claims by topic."""
+class Role(StrEnum):
+    """The part a claim plays in a paper; layouts choose claims by role, whatever the agreement."""
 
-    OVERVIEW = "overview"
-    DEFENCE = "defence"
-    COLLECTIVE_SECURITY = "collective-security"
-    CYBER = "cyber"
-    MINERALS = "minerals"
-    GCAP = "gcap"
-    TECHNOLOGY = "technology"
-    LEGAL = "legal"
-    CONTEXT = "context"
-    DRIVERS = "drivers"
-    IMPLICATIONS = "implications"
-    INDUSTRY = "industry"
-    REACTION = "reaction"
+    OVERVIEW = "overview"  # who, when, where, what in one breath
+    AGREED = "agreed"  # what the agreement provides (chapters come from the claim's theme)
+    LEGAL = "legal"  # legal form, status, ratification, scrutiny
+    CONTEXT = "context"  # background: the parties, the region, what came before
+    DRIVERS = "drivers"  # why now
+    IMPLICATIONS = "implications"  # what it means
+    REACTION = "reaction"  # what others said
     RISKS = "risks"
-    NEXT_STEPS = "next-steps"
-    HANDLING = "handling"
+    NEXT_STEPS = "next-steps"  # milestones and implementation
+    HANDLING = "handling"  # lines, press and parliamentary handling
+    ENGAGEMENT = "engagement"  # what industry and stakeholders can do
+
+
+#: Schema 1 topics that were roles; every other schema 1 topic becomes a theme of role `agreed`.
+LEGACY_TOPIC_ROLES = {
+    "overview": Role.OVERVIEW,
+    "legal": Role.LEGAL,
+    "context": Role.CONTEXT,
+    "drivers": Role.DRIVERS,
+    "implications": Role.IMPLICATIONS,
+    "reaction": Role.REACTION,
+    "risks": Role.RISKS,
+    "next-steps": Role.NEXT_STEPS,
+    "handling": Role.HANDLING,
+    "industry": Role.ENGAGEMENT,
+}
 
 
 def _cap_quote(value: str) -> str:
@@ -152,8 +162,19 @@ class Subject(Strict):
     status: Text
     as_of: dt.date
     classification: Marking = Marking.OFFICIAL
-    owner: Text = "Policy Analysis Unit"
+    owner: str | None = None  # the team that keeps the summary, named on covers and in metadata
+    department: str | None = None
+    contact: str | None = None  # where readers ask for more, or for another format
     version: Text = "1.0"
+    notice: str | None = None  # printed on every paper: "DRAFT", or that the subject is fictional
+
+
+class Theme(Strict):
+    """One of the agreement's own provisions or pillars: chapters and industry areas come from these."""
+
+    id: Id
+    heading: Text
+    plain: str | None = None  # the heading in plain English, for the public
 
 
 class Source(Strict):
@@ -201,7 +222,8 @@ class Claim(Strict):
     """One statement with its evidence: the unit of content."""
 
     id: Id
-    topic: Topic
+    role: Role
+    theme: Id | None = None
     kind: Kind
     priority: Annotated[int, Field(ge=1, le=3)] = 2
     audiences: list[Audience] = Field(min_length=1)
@@ -284,6 +306,23 @@ class TimelineEntry(Strict):
     sources: list[Id] = Field(default_factory=list)
 
 
+class SectionOverride(Strict):
+    """A summary's change to one section of a layout."""
+
+    heading: str | None = None
+    text: str | None = None  # a fixed section's text
+    words: Annotated[int, Field(ge=0)] | None = None
+    max_items: Annotated[int, Field(ge=0)] | None = None
+    omit: bool = False  # leave the section out of this summary's papers
+
+
+class LayoutOverride(Strict):
+    """A summary's changes to one layout: its subtitle and some of its sections, by key."""
+
+    subtitle: str | None = None
+    sections: dict[str, SectionOverride] = Field(default_factory=dict)
+
+
 class Edition(Strict):
     """A paper to build: a length for an audience in some formats."""
 
@@ -300,19 +339,34 @@ class Summary(Strict):
     id: Id
     subject: Subject
     sources: list[Source] = Field(min_length=1)
+    themes: list[Theme] = Field(default_factory=list)
     claims: list[Claim] = Field(min_length=1)
     disputes: list[Dispute] = Field(default_factory=list)
     glossary: list[GlossaryEntry] = Field(default_factory=list)
     timeline: list[TimelineEntry] = Field(default_factory=list)
     editions: list[Edition] = Field(default_factory=list)
+    layouts: dict[str, LayoutOverride] = Field(default_factory=dict)  # by layout name: "full-officials"
 
     model_config = ConfigDict(extra="forbid", frozen=True, populate_by_name=True)
 
     @field_validator("schema_")
     @classmethod
     def _known_schema(cls, value: int) -> int:
+        if value == 1:
+            raise ValueError("schema 1 is retired: run `briefgen migrate FILE` to rewrite it as schema 2")
         if value != SCHEMA_VERSION:
             raise ValueError(f"unsupported schema {value}; this briefgen reads schema {SCHEMA_VERSION}")
+        return value
+
+    @field_validator("layouts")
+    @classmethod
+    def _known_layouts(cls, value: dict[str, LayoutOverride]) -> dict[str, LayoutOverride]:
+        names = [f"{length.value}-{audience.value}" for length in Length for audience in Audience]
+        for name in value:
+            if name not in names:
+                raise ValueError(
+                    f"unknown layout {name!r}; a layout is named <length>-<audience>, as 'full-officials'"
+                )
         return value
 
     def source(self, source_id: str) -> Source:
@@ -322,6 +376,10 @@ class Summary(Strict):
     def claim(self, claim_id: str) -> Claim:
         """Return the claim with this id."""
         return next(c for c in self.claims if c.id == claim_id)
+
+    def theme(self, theme_id: str) -> Theme:
+        """Return the theme with this id."""
+        return next(t for t in self.themes if t.id == theme_id)
 
     def disputes_of(self, claim_id: str) -> list[Dispute]:
         """Return the disputes that concern a claim."""

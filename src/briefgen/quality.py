@@ -86,6 +86,37 @@ def sentences_of(text: str) -> list[str]:
     return [s for s in _SENTENCE_END.split(text.strip()) if _WORD.search(s)]
 
 
+def count_words(sentence: str) -> int:
+    """Count a sentence's words as the length limit does: a quotation counts as one word."""
+    return len(_WORD.findall(_QUOTED.sub("quote", sentence)))
+
+
+def has_should(text: str) -> bool:
+    """Tell whether a text says 'should' outside quotation marks."""
+    return bool(re.search(r"\bshould\b", _QUOTED.sub("", text), re.I))
+
+
+def _terms(summary: Summary) -> list[str]:
+    return sorted(
+        {t for g in summary.glossary for t in (g.term, g.expansion)} | set(summary.subject.parties),
+        key=len,
+        reverse=True,
+    )
+
+
+def grade_of(sentences: list[str], summary: Summary) -> float:
+    """Return the Flesch–Kincaid grade of some sentences, names and glossary terms as short words."""
+    terms = _terms(summary)
+    word_count = syllable_count = 0
+    for sentence in sentences:
+        tokens = _WORD.findall(_simplify(sentence, terms))
+        word_count += len(tokens)
+        syllable_count += sum(syllables(t) for t in tokens)
+    if not (word_count and sentences):
+        return 0.0
+    return 0.39 * word_count / len(sentences) + 11.8 * syllable_count / word_count - 15.59
+
+
 def prose_of(brief: Brief) -> list[str]:
     """Return the paper's scored prose: each item's label and text, outside reference sections."""
     out: list[str] = []
@@ -102,27 +133,17 @@ def prose_of(brief: Brief) -> list[str]:
 
 def assess_quality(brief: Brief, summary: Summary, *, body_words: int | None = None) -> Quality:
     """Score a paper against its audience's limits; hard limits go to `failures`."""
-    terms = sorted(
-        {t for g in summary.glossary for t in (g.term, g.expansion)} | set(summary.subject.parties),
-        key=len,
-        reverse=True,
-    )
     sentences: list[str] = []
     for piece in prose_of(brief):
         sentences.extend(sentences_of(piece))
-    word_count = syllable_count = 0
+    terms = _terms(summary)
+    word_count = sum(len(_WORD.findall(_simplify(s, terms))) for s in sentences)
     longest, longest_text = 0, ""
     for sentence in sentences:
-        plain = _simplify(sentence, terms)
-        tokens = _WORD.findall(plain)
-        word_count += len(tokens)
-        syllable_count += sum(syllables(t) for t in tokens)
-        original = len(_WORD.findall(_QUOTED.sub("quote", sentence)))
+        original = count_words(sentence)
         if original > longest:
             longest, longest_text = original, sentence
-    grade = 0.0
-    if word_count and sentences:
-        grade = 0.39 * word_count / len(sentences) + 11.8 * syllable_count / word_count - 15.59
+    grade = grade_of(sentences, summary)
     should = sum(len(re.findall(r"\bshould\b", _QUOTED.sub("", p), re.I)) for p in prose_of(brief))
     limit_grade, limit_sentence = LIMITS[brief.audience]
     if brief.audience == "public" and brief.length == "full":
@@ -155,7 +176,7 @@ def assess_quality(brief: Brief, summary: Summary, *, body_words: int | None = N
     if longest > limit_sentence:
         quality.failures.append(
             f"a sentence of {longest} words is over the {brief.audience} limit of {limit_sentence}: "
-            f"{longest_text[:80]}…"
+            f"\u201c{longest_text}\u201d"
         )
     if should and brief.audience in ("parliament", "public"):
         quality.failures.append(

@@ -270,7 +270,7 @@ def rebuild(
     from briefgen.regen import change_note
 
     try:
-        inputs = verify_inputs(summary)
+        inputs = verify_inputs(summary, strict=False)
     except BriefgenError as exc:
         # A summary's own errors already start with its file name; others get it in front.
         lines = str(exc).splitlines() if isinstance(exc, SummaryError) else [f"{summary}: {exc}"]

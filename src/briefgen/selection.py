@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+import string
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field, replace
 
@@ -43,6 +44,13 @@ class Evidence:
 
     grades: Mapping[tuple[str, int], str] = field(default_factory=dict)  # (claim id, index) → grade
     lost: frozenset[str] = frozenset()  # claims none of whose quotes was found
+    # (claim id or "dispute:<id>", index) → the source's own words where the quote was found: a paper
+    # prints these, never the summary's copy, so a printed quote is always the source's text.
+    passages: Mapping[tuple[str, int], str] = field(default_factory=dict)
+
+    def passage(self, owner: str, index: int, quote: str) -> str:
+        """Return the words to print for a quote: the source's passage, else the quote itself."""
+        return self.passages.get((owner, index), quote)
 
 
 def words(text: str) -> int:
@@ -115,24 +123,25 @@ class _Selector:
         """Tell whether a claim may appear in this paper at all."""
         return self.audience in claim.audiences and claim.id not in self.evidence.lost
 
-    def candidates(self, spec: SectionLayout) -> list[Claim]:
+    def candidates(self, spec: SectionLayout, theme: str | None = None) -> list[Claim]:
         found = [
             c
             for c in self.summary.claims
             if self.eligible(c)
             and (not spec.kinds or c.kind in spec.kinds)
-            and (not spec.topics or c.topic in spec.topics)
+            and (not spec.roles or c.role in spec.roles)
+            and (theme is None or c.theme == theme)
             and c.id not in self.used
             and (self.trims.only is None or c.id in self.trims.only)
         ]
         found.sort(key=lambda c: (c.priority, self.order[c.id]))
         if spec.spread:
-            # Priority-1 claims first, then round-robin over topics, so every area is covered.
-            seen: dict[str, int] = {}
+            # Priority-1 claims first, then round-robin over themes, so every area is covered.
+            seen: dict[str | None, int] = {}
             rank = {}
             for claim in found:
-                rank[claim.id] = seen.get(claim.topic, 0)
-                seen[claim.topic] = rank[claim.id] + 1
+                rank[claim.id] = seen.get(claim.theme, 0)
+                seen[claim.theme] = rank[claim.id] + 1
             found.sort(key=lambda c: (c.priority > 1, rank[c.id], c.priority, self.order[c.id]))
         return found
 
@@ -145,12 +154,12 @@ class _Selector:
             return claim.plain
         return claim.short if shorten else claim.full
 
-    def choose(self, spec: SectionLayout) -> list[tuple[Claim, str]]:
+    def choose(self, spec: SectionLayout, theme: str | None = None) -> list[tuple[Claim, str]]:
         """Pick a section's claims by priority within its item and word budgets; keep file order."""
         form = spec.form or self.layout.form
         chosen: list[tuple[Claim, str]] = []
         total = 0
-        for claim in self.candidates(spec):
+        for claim in self.candidates(spec, theme):
             if claim.id in self.trims.drop:
                 self.reasons[claim.id] = "dropped to fit the page"
                 continue
@@ -217,7 +226,8 @@ class _Selector:
             if self.style is CitationStyle.LINKS and found and self.layout.quotes is Quotes.FIRST:
                 break  # short papers name the first source only; the evidence annex has the rest
             with_quote = self.layout.quotes is Quotes.ALL or not found
-            citation = self.cite(ev.source, ev.quote, grade, with_quote=with_quote)
+            quote = self.evidence.passage(claim.id, index, ev.quote)
+            citation = self.cite(ev.source, quote, grade, with_quote=with_quote)
             if citation is not None:
                 found.append(citation)
         return tuple(found)
@@ -246,8 +256,8 @@ class _Selector:
 
     # -- sections -------------------------------------------------------------------------
 
-    def claim_blocks(self, spec: SectionLayout) -> tuple[Block, ...]:
-        chosen = self.choose(spec)
+    def claim_blocks(self, spec: SectionLayout, theme: str | None = None) -> tuple[Block, ...]:
+        chosen = self.choose(spec, theme)
         if not chosen:
             return (Block(kind=BlockKind.NOTE, items=(Item(text=NOT_APPLICABLE),)),)
         if spec.block is BlockKind.TABLE:
@@ -290,12 +300,13 @@ class _Selector:
         sections = [self.section(spec, level, (Block(kind=BlockKind.PARAGRAPH, items=(intro,)),))]
         for dispute in self.summary.disputes:
             items = []
-            for position in dispute.positions:
+            for j, position in enumerate(dispute.positions):
                 source = self.summary.source(position.source)
-                citation = self.cite(position.source, position.quote, "dispute")
+                quote = self.evidence.passage(f"dispute:{dispute.id}", j, position.quote)
+                citation = self.cite(position.source, quote, "dispute")
                 items.append(
                     Item(
-                        text=f"{position.says} (\u201c{position.quote}\u201d)",
+                        text=f"{position.says} (\u201c{quote}\u201d)",
                         label=f"{source_label(source)}:",
                         citations=(citation,) if citation else (),
                     )
@@ -354,10 +365,13 @@ class _Selector:
         for claim_id in self.included:
             claim = self.summary.claim(claim_id)
             for index, ev in enumerate(claim.evidence):
+                if self.evidence.grades.get((claim.id, index)) == "missing":
+                    continue  # a quote its source no longer holds is never printed
+                quote = self.evidence.passage(claim.id, index, ev.quote)
                 row = [
                     Item(text=claim.id),
                     Item(text=source_label(self.summary.source(ev.source))),
-                    Item(text=f"\u201c{ev.quote}\u201d"),
+                    Item(text=f"\u201c{quote}\u201d"),
                 ]
                 if grades:
                     row.append(Item(text=self.evidence.grades.get((claim.id, index), "unchecked")))
@@ -383,8 +397,13 @@ class _Selector:
             level = min(spec.level + level_shift, MAX_LEVEL)
             if spec.content is Content.CLAIMS:
                 built.append(self.section(spec, level, self.claim_blocks(spec)))
+            elif spec.content is Content.THEMES:
+                built.extend(self.theme_sections(spec, level))
             elif spec.content is Content.FIXED:
-                fixed = (Block(kind=spec.block, items=(Item(text=spec.text),)),) if spec.text else ()
+                text = (
+                    fill_fields(spec.text, self.summary, where=f"section '{spec.key}'") if spec.text else ""
+                )
+                fixed = (Block(kind=spec.block, items=(Item(text=text),)),) if text else ()
                 built.append(self.section(spec, level, fixed))
             elif spec.content is Content.DISPUTES:
                 built.extend(self.dispute_sections(spec, level))
@@ -410,6 +429,27 @@ class _Selector:
                 blocks = self.evidence_rows(grades=False)
             built[index] = self.section(spec, level, blocks)
         return built
+
+    def theme_sections(self, spec: SectionLayout, level: int) -> list[Section]:
+        """Build one subsection per theme the summary declares (then one for unthemed claims)."""
+        sections: list[Section] = []
+        sub = level
+        if spec.heading:
+            sections.append(self.section(spec, level, ()))
+            sub = min(level + 1, MAX_LEVEL)
+        themes: list[tuple[str | None, str]] = [
+            (t.id, (t.plain or t.heading) if self.audience is Audience.PUBLIC else t.heading)
+            for t in self.summary.themes
+        ]
+        themes.append((None, "Other provisions"))
+        for theme_id, heading in themes:
+            # Claims with no theme are picked last, from what the themed subsections left.
+            blocks = self.claim_blocks(spec, theme_id) if theme_id is not None else self.claim_blocks(spec)
+            if _empty(blocks):
+                continue  # a theme this paper has nothing on gets no chapter
+            key = f"{spec.key}-{theme_id or 'other'}"
+            sections.append(Section(key=key, heading=heading, level=sub, blocks=blocks))
+        return sections
 
     def embed(self, spec: SectionLayout) -> list[Section]:
         if spec.embed is None or self.load is None:
@@ -581,7 +621,8 @@ def select_content(
     if missing_p1:
         raise FitError(
             f"{layout.length.value}-{audience.value}: priority-1 claims have no place in the layout: "
-            f"{', '.join(missing_p1)}"
+            f"{', '.join(missing_p1)}",
+            tuple(missing_p1),
         )
 
     marking = marking_of(summary, included).value if layout.marked else None
@@ -599,7 +640,13 @@ def select_content(
     )
     s = summary.subject
     as_of = f"Information correct as of {s.as_of.day} {s.as_of.strftime('%B %Y')}"
-    cover_lines = tuple(line.format(owner=s.owner, version=s.version) for line in layout.cover_lines)
+    fields = subject_fields(summary)
+    cover_lines = tuple(
+        fill_fields(line, summary, where="cover_lines")
+        for line in layout.cover_lines
+        # A line about a field the summary leaves empty ("Contact: ") is left out.
+        if all(fields.get(name or "", "x") for _, name, _, _ in string.Formatter().parse(line))
+    )
     return Brief(
         summary_id=summary.id,
         edition=f"{layout.length.value}-{audience.value}",
@@ -608,8 +655,9 @@ def select_content(
         title=s.title,
         subtitle=layout.subtitle,
         as_of=as_of,
+        notice=s.notice,
         marking=marking,
-        author=s.owner,
+        author=s.owner or s.department or "",
         subject=f"{s.short_title}: {layout.subtitle.lower()}",
         keywords=tuple(
             k for k in (marking, *s.parties, s.legal_form.value, layout.length.value, audience.value) if k
@@ -629,5 +677,41 @@ def select_content(
     )
 
 
+def _empty(blocks: tuple[Block, ...]) -> bool:
+    """Tell whether blocks are only the note that a section has nothing to say."""
+    return all(b.kind is BlockKind.NOTE and [i.text for i in b.items] == [NOT_APPLICABLE] for b in blocks)
+
+
 def _no_section(claim: Claim) -> str:
-    return f"no section of this layout takes a {claim.kind.value} on topic '{claim.topic.value}'"
+    return f"no section of this layout takes a {claim.kind.value} in the role '{claim.role.value}'"
+
+
+def subject_fields(summary: Summary) -> dict[str, str]:
+    """Return the subject's fields a layout's fixed text may name, as `{parties}`, `{owner}`…"""
+    s = summary.subject
+    parties = s.parties
+    joined = parties[0] if len(parties) == 1 else ", ".join(parties[:-1]) + " and " + parties[-1]
+    return {
+        "title": s.title,
+        "short_title": s.short_title,
+        "parties": joined,
+        "date": f"{s.date.day} {s.date.strftime('%B %Y')}",
+        "month_year": s.date.strftime("%B %Y"),
+        "place": s.place,
+        "owner": s.owner or s.department or "",
+        "department": s.department or s.owner or "",
+        "contact": s.contact or s.owner or s.department or "",
+        "contact_or_owner": ", ".join(x for x in (s.owner or s.department, s.contact) if x) or "us",
+        "version": s.version,
+    }
+
+
+def fill_fields(text: str, summary: Summary, *, where: str) -> str:
+    """Put the subject's fields into a layout's text; an unknown `{name}` is a build error."""
+    fields = subject_fields(summary)
+    try:
+        return text.format_map(fields)
+    except (KeyError, ValueError, IndexError, AttributeError) as exc:
+        raise BuildError(
+            f"{where}: the text names {exc}; a layout's text may name only {', '.join(sorted(fields))}"
+        ) from None

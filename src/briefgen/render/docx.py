@@ -151,6 +151,8 @@ class _Writer:
             if brief.subtitle:
                 self.para(brief.subtitle, "Subtitle")
             self.para(brief.as_of, "Normal")
+            if brief.notice:
+                self.para(brief.notice, "Box")
         for section in brief.sections:
             self.section(section)
         self.headers_and_footers()
@@ -170,6 +172,8 @@ class _Writer:
             self.para(brief.subtitle, "Subtitle")
         # The marking is already the cover's first line (the body's first paragraph): not repeated.
         self.para(brief.as_of, "Normal")
+        if brief.notice:
+            self.para(brief.notice, "Box")
         for line in brief.cover_lines:
             self.para(line, "Normal")
         self.break_next = True
