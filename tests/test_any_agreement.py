@@ -131,7 +131,7 @@ def test_a_notice_is_printed_on_every_paper(tmp_path: Path) -> None:
 
     from briefgen.run import build_papers
 
-    path = _project(tmp_path)
+    path = _project(tmp_path, ROOT / "briefs" / "uk-japan-2026.yaml")  # a summary with no notice yet
     text = path.read_text(encoding="utf-8")
     notice = "DRAFT: not for circulation."
     path.write_text(text.replace("  as_of:", f'  notice: "{notice}"\n  as_of:', 1), encoding="utf-8")

@@ -179,7 +179,7 @@ def test_minister_papers_have_no_footnotes(built: tuple[Path, Results]) -> None:
 
 
 def test_full_paper_has_cover_contents_disputes_and_annexes(built: tuple[Path, Results]) -> None:
-    folder, _ = built
+    folder, results = built
     reader = _pdf(folder, "full-officials")
     titles = _outline(reader.outline)
     for heading in (
@@ -193,8 +193,13 @@ def test_full_paper_has_cover_contents_disputes_and_annexes(built: tuple[Path, R
         assert any(heading in t for t in titles), (heading, titles)
     text = _flat(" ".join(p.extract_text() for p in reader.pages))
     assert "Contents" in reader.pages[1].extract_text()
-    assert "Chizuru Takeshita" in text and "Sanae Takaichi" in text  # both sides of the dispute, quoted
-    assert "Global Combat Air Programme (GCAP)" in text
+    summary = _summary_of(results)
+    for position in summary.disputes[0].positions:  # both sides of a dispute, quoted
+        assert " ".join(position.quote.split()[:4]) in text, position.quote
+    spelt = [g for g in summary.glossary if g.term.isupper() and g.term in text]
+    assert spelt
+    for entry in spelt:  # each acronym spelt out once, at its first use
+        assert f"{entry.expansion.lower()} ({entry.term.lower()})" in text.lower(), entry.term
     document = docx.Document(str(folder / "full-officials.docx"))
     styles = [p.style.name for p in document.paragraphs if p.style.name.startswith("Heading")]
     assert styles[0] == "Heading 1" and "Heading 2" in styles
