@@ -19,7 +19,8 @@ import yaml
 from pypdf import PdfReader
 
 ROOT = Path(__file__).resolve().parents[1]
-BRIEFGEN = str(Path(sys.executable).parent / "briefgen")
+# This checkout's briefgen, whichever one the interpreter has installed.
+BRIEFGEN = [sys.executable, "-m", "briefgen"]
 EDITIONS = ["one-page-minister", "one-page-industry", "short-industry", "short-public"]
 EXTRA_SENTENCE = "Small firms can bid for GCAP sensor work through a new joint portal opened in March."
 EXTRA_QUOTE = "bid for GCAP sensor work through a new joint portal"
@@ -67,11 +68,20 @@ def project(tmp_path: Path) -> Path:
     return tmp_path
 
 
+def environment(project: Path) -> dict[str, str]:
+    """Return the environment a run in the project copy gets: its templates, this checkout's code."""
+    return {**os.environ, "BRIEFGEN_TEMPLATES": str(project / "templates"), "PYTHONPATH": str(ROOT / "src")}
+
+
 def run(project: Path, *args: str, timeout: float = 300) -> subprocess.CompletedProcess[str]:
     """Run the briefgen command line in the project copy, as cron would."""
-    env = {**os.environ, "BRIEFGEN_TEMPLATES": str(project / "templates")}
     return subprocess.run(
-        [BRIEFGEN, *args], cwd=project, env=env, capture_output=True, text=True, timeout=timeout
+        [*BRIEFGEN, *args],
+        cwd=project,
+        env=environment(project),
+        capture_output=True,
+        text=True,
+        timeout=timeout,
     )
 
 
@@ -115,7 +125,14 @@ def test_regen_after_build_has_nothing_to_do_and_imports_no_weasyprint(built: Pa
         "r = regen([Path('briefs/uk-japan-2026.yaml')], out=Path('out'), templates=Path('templates')); "
         "print(r.outcome.value, 'weasyprint' in sys.modules, 'pydantic' in sys.modules)"
     )
-    out = subprocess.run([sys.executable, "-c", probe], cwd=built, capture_output=True, text=True, check=True)
+    out = subprocess.run(
+        [sys.executable, "-c", probe],
+        cwd=built,
+        env=environment(built),
+        capture_output=True,
+        text=True,
+        check=True,
+    )
     assert out.stdout.split() == ["0", "False", "False"]
 
 
@@ -181,11 +198,10 @@ def test_editing_a_layout_rebuilds_only_the_papers_using_it(built: Path) -> None
 
 def test_a_killed_build_leaves_every_previous_paper_intact(built: Path) -> None:
     before = outputs(built)
-    env = {**os.environ, "BRIEFGEN_TEMPLATES": str(built / "templates")}
     process = subprocess.Popen(
-        [BRIEFGEN, "build", "--format", "pdf", "--format", "docx"],
+        [*BRIEFGEN, "build", "--format", "pdf", "--format", "docx"],
         cwd=built,
-        env=env,
+        env=environment(built),
         stdout=subprocess.DEVNULL,
         stderr=subprocess.DEVNULL,
     )
@@ -207,12 +223,11 @@ def test_a_killed_build_leaves_every_previous_paper_intact(built: Path) -> None:
 def test_two_concurrent_regens_do_not_corrupt_anything(built: Path) -> None:
     layout = built / "templates" / "layouts" / "one-page-minister.yaml"
     layout.write_text(layout.read_text() + "# reviewed\n", encoding="utf-8")
-    env = {**os.environ, "BRIEFGEN_TEMPLATES": str(built / "templates")}
     procs = [
         subprocess.Popen(
-            [BRIEFGEN, "regen", "--wait", "120"],
+            [*BRIEFGEN, "regen", "--wait", "120"],
             cwd=built,
-            env=env,
+            env=environment(built),
             stdout=subprocess.PIPE,
             stderr=subprocess.PIPE,
             text=True,
