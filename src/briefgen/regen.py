@@ -15,7 +15,7 @@ from typing import Any
 
 from briefgen import __version__
 from briefgen.errors import LockError
-from briefgen.manifest import Manifest, stale_reasons, sweep_temporaries
+from briefgen.manifest import Manifest, stale_reasons, summary_key, sweep_temporaries
 
 LOCK_NAME = ".briefgen.lock"
 
@@ -82,7 +82,7 @@ def output_lock(out: Path, *, wait: float = 0.0) -> Iterator[None]:
 
 def find_stale(summary: Path, out: Path, manifest: Manifest, templates: Path) -> dict[str, list[str]] | None:
     """Return stale papers of a summary with reasons, or None if it was never built here."""
-    record = manifest.summaries.get(str(summary.resolve()))
+    record = manifest.summaries.get(summary_key(summary))
     if record is None:
         return None
     root = summary.resolve().parent.parent
@@ -111,6 +111,9 @@ def regen(
         for folder in out.iterdir():
             sweep_temporaries(folder)
         manifest = Manifest.load(out)
+        for root in {s.resolve().parent.parent for s in summaries}:
+            manifest.adopt(root)
+        manifest.save()  # keys adopted from an older manifest, if any
         for summary in summaries:
             stale = find_stale(summary, out, manifest, templates)
             if stale == {}:

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import hashlib
 import json
 import time
 from collections.abc import Iterable
@@ -29,6 +28,8 @@ from briefgen.manifest import (
     bytes_fingerprint,
     current_inputs,
     file_fingerprint,
+    fit_key,
+    summary_key,
     sweep_temporaries,
     template_files,
 )
@@ -56,12 +57,6 @@ class Results:
 
 # An output hash no file has: regen sees the output as altered and rebuilds the paper.
 STALE = "stale"
-
-
-def _fit_key(inputs: dict[str, str]) -> str:
-    """Fingerprint what a one-page fit depends on: everything but the Word template and the options."""
-    relevant = {k: v for k, v in inputs.items() if k not in ("template:reference.docx", "options")}
-    return hashlib.sha256(json.dumps(sorted(relevant.items())).encode()).hexdigest()[:16]
 
 
 def record_paper(paper: Paper, inputs: Inputs, *, templates: Path, options: dict[str, Any]) -> PaperRecord:
@@ -98,9 +93,7 @@ def record_paper(paper: Paper, inputs: Inputs, *, templates: Path, options: dict
                 sources.add(ev.source)
                 quotes.append({"source": ev.source, "quote": ev.quote, "anchor": None})
     formats = [f.value for f in paper.edition.formats]
-    fingerprints: dict[str, str] = {
-        f"summary:{inputs.path.resolve()}": file_fingerprint(inputs.path.resolve())
-    }
+    fingerprints = {f"summary:{summary_key(inputs.path)}": file_fingerprint(inputs.path.resolve())}
     for source_id in sorted(sources):
         file = summary.source(source_id).file
         fingerprints[f"source:{source_id}:{file}"] = file_fingerprint(inputs.root / file)
@@ -114,7 +107,7 @@ def record_paper(paper: Paper, inputs: Inputs, *, templates: Path, options: dict
         if paper.trims.only is not None:
             fit["only"] = sorted(paper.trims.only)
         if Format.PDF in paper.edition.formats:
-            fit["key"] = [_fit_key(fingerprints)]
+            fit["key"] = [fit_key(fingerprints)]
     return PaperRecord(
         edition=brief.name,
         length=brief.length,
@@ -135,7 +128,7 @@ def _known_fit(
     if record is None or edition.length is not Length.ONE_PAGE or not record.trims.get("key"):
         return None
     now = current_inputs(record, root=inputs.root, templates=builder.templates, version=__version__)
-    if _fit_key(now) != record.trims["key"][0]:
+    if fit_key(now) != record.trims["key"][0]:
         return None
     only = record.trims.get("only")
     return Trims(
@@ -146,7 +139,7 @@ def _known_fit(
 
 
 def _summary_record(manifest: Manifest, inputs: Inputs) -> SummaryRecord:
-    key = str(inputs.path.resolve())
+    key = summary_key(inputs.path)
     record = manifest.summaries.get(key)
     editions = [e.name for e in inputs.summary.editions]
     if record is None or record.id != inputs.summary.id:
@@ -182,6 +175,7 @@ def build_papers(
     with output_lock(out, wait=wait):
         sweep_temporaries(out / inputs.summary.id)
         manifest = Manifest.load(out)
+        manifest.adopt(inputs.root)
         record = _summary_record(manifest, inputs)
         for edition in editions:
             started = time.perf_counter()

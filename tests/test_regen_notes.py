@@ -1,0 +1,128 @@
+"""Regen end to end: a moved project, an older manifest.
+
+As cron runs it, in temporary copies of the project: the papers are built once per module and
+each test gets its own copy of the built project.
+"""
+
+from __future__ import annotations
+
+import json
+import shutil
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+import yaml
+from test_regen import ROOT, rebuilt_papers, run
+
+from briefgen.manifest import PaperRecord, fit_key
+
+SUMMARY = "briefs/uk-japan-2026.yaml"
+# Papers that print quotes: the minister's sources annex, officials' footnotes; and one in plain English.
+EDITIONS = ["short-minister", "short-officials", "short-public"]
+
+
+def _load(project: Path) -> dict[str, Any]:
+    data: dict[str, Any] = yaml.safe_load((project / SUMMARY).read_text(encoding="utf-8"))
+    return data
+
+
+def _save(project: Path, data: dict[str, Any], name: str = SUMMARY) -> None:
+    (project / name).write_text(yaml.safe_dump(data, sort_keys=False, allow_unicode=True), encoding="utf-8")
+
+
+def _stamps(project: Path) -> dict[Path, int]:
+    return {p: p.stat().st_mtime_ns for p in (project / "out").rglob("*") if p.name != ".briefgen.lock"}
+
+
+def _manifest(project: Path) -> dict[str, Any]:
+    data: dict[str, Any] = json.loads((project / "out" / "manifest.json").read_text(encoding="utf-8"))
+    return data
+
+
+@pytest.fixture(scope="module")
+def prebuilt(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A copy of the project naming three editions, built once."""
+    project = tmp_path_factory.mktemp("prebuilt")
+    for name in ("briefs", "seeds", "templates"):
+        shutil.copytree(ROOT / name, project / name)
+    data = _load(project)
+    data["editions"] = [e for e in data["editions"] if e["name"] in EDITIONS]
+    _save(project, data)
+    result = run(project, "build")
+    assert result.returncode == 0, result.stdout + result.stderr
+    return project
+
+
+@pytest.fixture()
+def built(prebuilt: Path, tmp_path: Path) -> Iterator[Path]:
+    """This test's own copy of the built project (the manifest is keyed relative to the project)."""
+    project = tmp_path / "project"
+    shutil.copytree(prebuilt, project)
+    yield project
+
+
+# -- 5. the manifest is keyed relative to the project --------------------------------------------
+
+
+def test_a_moved_project_rebuilds_nothing(built: Path, tmp_path: Path) -> None:
+    moved = tmp_path / "elsewhere" / "project"
+    moved.parent.mkdir()
+    built.rename(moved)
+    before = _stamps(moved)
+    result = run(moved, "regen")
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert not rebuilt_papers(result)
+    assert _stamps(moved) == before
+    assert list(_manifest(moved)["summaries"]) == [SUMMARY]
+
+
+def test_an_old_manifest_keyed_by_absolute_path_is_adopted_without_rebuilding(built: Path) -> None:
+    path = built / "out" / "manifest.json"
+    data = json.loads(path.read_text(encoding="utf-8"))
+    absolute = str((built / SUMMARY).resolve())
+    entry = data["summaries"].pop(SUMMARY)
+    for paper in entry["papers"].values():
+        paper["inputs"][f"summary:{absolute}"] = paper["inputs"].pop(f"summary:{SUMMARY}")
+    data["summaries"][absolute] = entry
+    data["version"] = 1
+    path.write_text(json.dumps(data), encoding="utf-8")
+    papers = [p for p in (built / "out" / "uk-japan-2026").iterdir() if p.suffix in (".pdf", ".docx")]
+    before = {p: p.stat().st_mtime_ns for p in papers}
+
+    result = run(built, "regen")
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert {p: p.stat().st_mtime_ns for p in papers} == before
+    manifest = _manifest(built)
+    assert manifest["version"] == 2 and list(manifest["summaries"]) == [SUMMARY]
+    for paper in manifest["summaries"][SUMMARY]["papers"].values():
+        assert f"summary:{SUMMARY}" in paper["inputs"]
+
+
+def test_adopting_an_old_key_keeps_a_one_page_fit() -> None:
+    from briefgen.manifest import Manifest, SummaryRecord
+
+    root = Path("/srv/briefgen")
+    inputs = {"summary:/srv/briefgen/briefs/a.yaml": "1", "template:layouts/x.yaml": "2", "options": "{}"}
+    paper = PaperRecord(
+        edition="one-page-minister",
+        length="one-page",
+        audience="minister",
+        formats=["pdf"],
+        inputs=dict(inputs),
+        outputs={},
+        trims={"key": [fit_key(inputs)]},
+    )
+    manifest = Manifest(out=Path("out"))
+    manifest.summaries["/srv/briefgen/briefs/a.yaml"] = SummaryRecord(
+        path="/srv/briefgen/briefs/a.yaml", id="a", editions=["one-page-minister"], papers={"x": paper}
+    )
+    manifest.summaries["/elsewhere/briefs/b.yaml"] = SummaryRecord(
+        path="/elsewhere/briefs/b.yaml", id="b", editions=[]
+    )
+    assert manifest.adopt(root)
+    assert sorted(manifest.summaries) == ["/elsewhere/briefs/b.yaml", "briefs/a.yaml"]
+    adopted = manifest.summaries["briefs/a.yaml"].papers["x"]
+    assert "summary:briefs/a.yaml" in adopted.inputs
+    assert adopted.trims["key"] == [fit_key(adopted.inputs)]
