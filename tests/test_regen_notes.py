@@ -1,7 +1,7 @@
-"""Regen end to end: a moved project, an older manifest.
+"""Regen end to end: --allow-warnings, a moved project, an older manifest.
 
-As cron runs it, in temporary copies of the project: the papers are built once per module and
-each test gets its own copy of the built project.
+As cron runs it, in temporary copies of the project: the papers are built once per
+module and each test gets its own copy of the built project.
 """
 
 from __future__ import annotations
@@ -41,6 +41,11 @@ def _manifest(project: Path) -> dict[str, Any]:
     return data
 
 
+def _papers(project: Path) -> dict[str, Any]:
+    papers: dict[str, Any] = _manifest(project)["summaries"][SUMMARY]["papers"]
+    return papers
+
+
 @pytest.fixture(scope="module")
 def prebuilt(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """A copy of the project naming three editions, built once."""
@@ -61,6 +66,27 @@ def built(prebuilt: Path, tmp_path: Path) -> Iterator[Path]:
     project = tmp_path / "project"
     shutil.copytree(prebuilt, project)
     yield project
+
+
+# -- 1. regen --allow-warnings -------------------------------------------------------------------
+
+
+def test_regen_allow_warnings_rebuilds_a_paper_over_a_quality_limit_and_records_it(built: Path) -> None:
+    data = _load(built)
+    claim = next(c for c in data["claims"] if c["id"] == "meeting-tokyo")
+    claim["plain"] += " Both countries should gain from it."
+    _save(built, data)
+    failed = run(built, "regen")
+    assert failed.returncode == 1, failed.stdout + failed.stderr
+    assert "error: short-public: 'should' appears 1 times" in failed.stderr
+    assert "short-public" not in rebuilt_papers(failed)
+
+    result = run(built, "regen", "--allow-warnings")
+    assert result.returncode == 3, result.stdout + result.stderr
+    assert rebuilt_papers(result) == ["short-public"]
+    options = json.loads(_papers(built)["short-public"]["inputs"]["options"])
+    assert options == {"allow_warnings": True}
+    assert run(built, "regen").returncode == 0
 
 
 # -- 5. the manifest is keyed relative to the project --------------------------------------------

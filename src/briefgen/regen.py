@@ -100,7 +100,12 @@ def find_stale(summary: Path, out: Path, manifest: Manifest, templates: Path) ->
 
 
 def regen(
-    summaries: list[Path], *, out: Path, templates: Path | None = None, wait: float = 0.0
+    summaries: list[Path],
+    *,
+    out: Path,
+    templates: Path | None = None,
+    wait: float = 0.0,
+    allow_warnings: bool = False,
 ) -> RegenReport:
     """Rebuild exactly the papers whose inputs changed or whose outputs are missing."""
     from briefgen.render import templates_dir  # light: no renderer is imported
@@ -124,7 +129,15 @@ def regen(
             # Only now pay for loading, anchoring and rendering.
             from briefgen.run import rebuild
 
-            rebuild(summary, out=out, manifest=manifest, stale=stale, templates=templates, report=report)
+            rebuild(
+                summary,
+                out=out,
+                manifest=manifest,
+                stale=stale,
+                templates=templates,
+                report=report,
+                allow_warnings=allow_warnings,
+            )
             manifest.save()
     return report
 

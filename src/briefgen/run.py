@@ -259,6 +259,7 @@ def rebuild(
     stale: dict[str, list[str]] | None,
     templates: Path,
     report: RegenReport,
+    allow_warnings: bool = False,
 ) -> None:
     """Rebuild a summary's stale papers (all if `stale` is None), writing change notes; used by regen."""
     from briefgen.regen import change_note
@@ -271,7 +272,7 @@ def rebuild(
         report.errors.extend(lines)
         report.lines.extend(f"error: {line}" for line in lines)
         return
-    builder = Builder(inputs, templates=templates)
+    builder = Builder(inputs, templates=templates, allow_warnings=allow_warnings)
     record = _summary_record(manifest, inputs)
     wanted = {e.name: e for e in inputs.summary.editions}
     names = list(wanted) if stale is None else [n for n in wanted if n in stale or n not in record.papers]
@@ -290,7 +291,7 @@ def rebuild(
             report.errors.append(str(exc))
             report.lines.append(f"error: {exc}")
             continue
-        options = {"allow_warnings": False}
+        options = {"allow_warnings": allow_warnings}
         new = record_paper(paper, inputs, templates=templates, options=options)
         note = change_note(
             f"{inputs.summary.id}/{name}", before, new.claims, evidence_changes(inputs, before)
