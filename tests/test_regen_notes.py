@@ -1,4 +1,4 @@
-"""Regen end to end: --allow-warnings, a moved project, an older manifest.
+"""Regen end to end: --allow-warnings, a moved project, an older manifest, duplicate summary ids.
 
 As cron runs it, in temporary copies of the project: the papers are built once per
 module and each test gets its own copy of the built project.
@@ -17,6 +17,7 @@ import yaml
 from test_regen import ROOT, rebuilt_papers, run
 
 from briefgen.manifest import PaperRecord, fit_key
+from briefgen.regen import read_summary_id
 
 SUMMARY = "briefs/uk-japan-2026.yaml"
 # Papers that print quotes: the minister's sources annex, officials' footnotes; and one in plain English.
@@ -152,3 +153,55 @@ def test_adopting_an_old_key_keeps_a_one_page_fit() -> None:
     adopted = manifest.summaries["briefs/a.yaml"].papers["x"]
     assert "summary:briefs/a.yaml" in adopted.inputs
     assert adopted.trims["key"] == [fit_key(adopted.inputs)]
+
+
+# -- 6. duplicate summary ids --------------------------------------------------------------------
+
+
+def test_two_summaries_with_one_id_fail_regen_and_build_before_writing(built: Path) -> None:
+    shutil.copy(built / SUMMARY, built / "briefs" / "zz-copy.yaml")
+    before = _stamps(built)
+    result = run(built, "regen")
+    assert result.returncode == 1, result.stdout + result.stderr
+    assert result.stderr.splitlines() == [
+        "error: briefs/zz-copy.yaml: summary id 'uk-japan-2026' is already used by briefs/uk-japan-2026.yaml"
+    ]
+    built_copy = run(built, "build", "briefs/zz-copy.yaml")
+    assert built_copy.returncode == 1
+    assert built_copy.stderr.splitlines() == [
+        "error: briefs/zz-copy.yaml: summary id 'uk-japan-2026' is already used by briefs/uk-japan-2026.yaml"
+    ]
+    assert _stamps(built) == before  # nothing written
+
+
+def test_watch_reports_a_duplicate_id_and_writes_nothing(built: Path) -> None:
+    from briefgen.watch import watch
+
+    copy = built / "briefs" / "a-copy.yaml"
+    shutil.copy(built / SUMMARY, copy)
+    before = _stamps(built)
+    lines: list[str] = []
+    summaries = [copy, built / SUMMARY]
+    watch(summaries, out=built / "out", templates=built / "templates", emit=lines.append, rounds=1, poll=0)
+    assert [line.split(" ", 1)[1] for line in lines] == [
+        f"error: {built / SUMMARY}: summary id 'uk-japan-2026' is already used by {copy}"
+    ]
+    assert _stamps(built) == before
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("schema: 1\nid: uk-japan-2026\nsubject: {}\n", "uk-japan-2026"),
+        ("schema: 1\nsubject:\n  id: inner\n  title: x\nid: 'quoted-id'  # comment\n", "quoted-id"),
+        ("{schema: 1, id: flow-id}\n", "flow-id"),
+        ("schema: 1\nsubject: {}\n", None),
+        ("- id: not-a-mapping\n", None),
+        ("id: [1, 2]\n", None),
+        ("id: : :\n", None),
+    ],
+)
+def test_reading_a_summary_id_without_loading_it(tmp_path: Path, text: str, expected: str | None) -> None:
+    path = tmp_path / "s.yaml"
+    path.write_text(text, encoding="utf-8")
+    assert read_summary_id(path) == expected

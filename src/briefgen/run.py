@@ -20,7 +20,7 @@ from briefgen.build import (
     write_atomic,
     write_paper,
 )
-from briefgen.errors import BriefgenError, EvidenceError, SummaryError
+from briefgen.errors import BriefgenError, BuildError, EvidenceError, SummaryError
 from briefgen.manifest import (
     Manifest,
     PaperRecord,
@@ -162,7 +162,7 @@ def build_papers(
     wait: float = 600.0,
 ) -> Results:
     """Build the chosen editions of a summary into OUT/<id>/; a failed edition keeps its old files."""
-    from briefgen.regen import output_lock
+    from briefgen.regen import duplicate_ids, output_lock
 
     formats = list(formats)
     templates = templates or templates_dir()
@@ -173,9 +173,12 @@ def build_papers(
     )
     results = Results()
     with output_lock(out, wait=wait):
-        sweep_temporaries(out / inputs.summary.id)
         manifest = Manifest.load(out)
         manifest.adopt(inputs.root)
+        problems = duplicate_ids([summary], manifest)
+        if problems:  # its papers would overwrite another summary's
+            raise BuildError("\n".join(problems))
+        sweep_temporaries(out / inputs.summary.id)
         record = _summary_record(manifest, inputs)
         for edition in editions:
             started = time.perf_counter()
