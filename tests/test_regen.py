@@ -157,7 +157,9 @@ def test_a_changed_quote_rebuilds_only_the_papers_citing_that_seed(built: Path) 
         if name.rsplit(".", 1)[0] not in citing:
             assert after[name] == data, f"{name} was rewritten although it does not cite the seed"
     note = (built / "out" / "uk-japan-2026" / f"{citing[0]}.changes.md").read_text()
-    assert "sme-portal" in note and "quote changed in 'industry-bulletin'" in note and "sensors work" in note
+    assert "## Quotes to confirm" in note and "`sme-portal` ('industry-bulletin')" in note
+    assert "sensors work" in note
+    assert "evidence changed: sme-portal (quote changed in 'industry-bulletin')" in result.stdout
     assert run(built, "regen").returncode == 0  # and now it is current again
 
 
@@ -171,7 +173,9 @@ def test_a_quote_gone_from_its_source_drops_the_claim_and_says_so(built: Path) -
     assert "sme-portal" not in report["claims_included"]
     assert any(d["claim"] == "sme-portal" and "evidence" in d["why"] for d in report["claims_dropped"])
     note = (built / "out" / "uk-japan-2026" / f"{paper}.changes.md").read_text()
-    assert "Claims removed" in note and "sme-portal" in note and "evidence lost" in note
+    assert "## Claims removed: no longer in this paper\n\n- `sme-portal`: its evidence was not found" in note
+    assert "## Evidence lost\n\n- `sme-portal` ('industry-bulletin')" in note
+    assert "evidence changed: sme-portal (quote gone from 'industry-bulletin': dropped)" in result.stdout
 
 
 def test_a_priority_1_claim_losing_its_evidence_keeps_the_last_good_paper(built: Path) -> None:

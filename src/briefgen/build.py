@@ -66,8 +66,12 @@ def default_templates() -> Path:
     return templates_dir()
 
 
-def verify_inputs(path: Path, *, root: Path | None = None) -> Inputs:
-    """Load a summary and anchor every quote; a missing priority-1 quote is an error."""
+def verify_inputs(path: Path, *, root: Path | None = None, strict: bool = True) -> Inputs:
+    """Load a summary and anchor every quote; a missing priority-1 quote is an error.
+
+    `strict=False` (regen) is to let through quotes a source now words slightly differently;
+    here it changes nothing yet.
+    """
     summary = load_summary(path)
     root = root or project_root(path)
     checks = anchor_summary(summary, root)

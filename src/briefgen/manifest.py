@@ -64,11 +64,16 @@ class PaperRecord:
     # "options" → fingerprint
     inputs: dict[str, str]
     outputs: dict[str, str]  # file name → sha256
-    claims: dict[str, Any] = field(default_factory=dict)  # id → {"text", "priority", "evidence": [...]}
+    # id → {"text" (the full form), "short", "plain", "priority", "printed" (the forms the paper
+    # prints), "evidence": [...]}; a key missing from an older manifest means "not known"
+    claims: dict[str, Any] = field(default_factory=dict)
     trims: dict[str, list[str]] = field(default_factory=dict)  # the one-page fit: shorten, drop
     # Every quote whose anchoring can change the paper: included claims' evidence, dispute sides
     # shown, and the evidence of claims left out because it was missing (a restored quote counts).
     quotes: list[dict[str, Any]] = field(default_factory=list)  # {"source", "quote", "anchor"}
+    # What else the paper shows, for its next change note: "subject" (fields), "disputes",
+    # "timeline", "glossary" (each name → fingerprint). Missing means not known (an older build).
+    shown: dict[str, Any] = field(default_factory=dict)
 
     def to_dict(self) -> dict[str, Any]:
         """Return the record as JSON-ready data."""
@@ -82,6 +87,7 @@ class PaperRecord:
             "claims": self.claims,
             "trims": self.trims,
             "quotes": self.quotes,
+            "shown": self.shown,
         }
 
     @classmethod
@@ -97,6 +103,7 @@ class PaperRecord:
             claims=dict(data.get("claims", {})),
             trims={k: list(v) for k, v in data.get("trims", {}).items()},
             quotes=list(data.get("quotes", [])),
+            shown=dict(data.get("shown", {})),
         )
 
     def rename_input(self, old: str, new: str) -> None:

@@ -11,7 +11,6 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 from enum import IntEnum
 from pathlib import Path
-from typing import Any
 
 from briefgen import __version__
 from briefgen.errors import LockError
@@ -211,30 +210,3 @@ def regen(
             )
             manifest.save()
     return report
-
-
-def change_note(
-    edition: str, before: dict[str, Any], after: dict[str, Any], anchors: dict[str, list[str]]
-) -> str:
-    """Write the Markdown change note of a rebuilt paper: claims added, removed, reworded, evidence."""
-    added = [c for c in after if c not in before]
-    removed = [c for c in before if c not in after]
-    reworded = [c for c in after if c in before and after[c]["text"] != before[c]["text"]]
-    evidence = {c: notes for c, notes in anchors.items() if notes}
-    lines = [f"# Changes to {edition}", ""]
-    if not (added or removed or reworded or evidence):
-        lines.append("No change in claims or evidence; the paper was rebuilt because an input changed.")
-    for title, ids in (("Claims added", added), ("Claims removed", removed), ("Claims reworded", reworded)):
-        if ids:
-            lines += [f"## {title}", ""]
-            for claim_id in ids:
-                text = (after.get(claim_id) or before.get(claim_id) or {}).get("text", "")
-                lines.append(f"- `{claim_id}`: {text}")
-            lines.append("")
-    if evidence:
-        lines += ["## Evidence changed or lost", ""]
-        for claim_id, notes in sorted(evidence.items()):
-            for note in notes:
-                lines.append(f"- `{claim_id}`: {note}")
-        lines.append("")
-    return "\n".join(lines).rstrip() + "\n"
