@@ -19,7 +19,8 @@ import yaml
 from pypdf import PdfReader
 
 ROOT = Path(__file__).resolve().parents[1]
-BRIEFGEN = str(Path(sys.executable).parent / "briefgen")
+# This checkout's briefgen, whichever one the interpreter has installed.
+BRIEFGEN = [sys.executable, "-m", "briefgen"]
 EDITIONS = ["one-page-minister", "one-page-industry", "short-industry", "short-public"]
 EXTRA_SENTENCE = "Small firms can bid for GCAP sensor work through a new joint portal opened in March."
 EXTRA_QUOTE = "bid for GCAP sensor work through a new joint portal"
@@ -67,11 +68,20 @@ def project(tmp_path: Path) -> Path:
     return tmp_path
 
 
+def environment(project: Path) -> dict[str, str]:
+    """Return the environment a run in the project copy gets: its templates, this checkout's code."""
+    return {**os.environ, "BRIEFGEN_TEMPLATES": str(project / "templates"), "PYTHONPATH": str(ROOT / "src")}
+
+
 def run(project: Path, *args: str, timeout: float = 300) -> subprocess.CompletedProcess[str]:
     """Run the briefgen command line in the project copy, as cron would."""
-    env = {**os.environ, "BRIEFGEN_TEMPLATES": str(project / "templates")}
     return subprocess.run(
-        [BRIEFGEN, *args], cwd=project, env=env, capture_output=True, text=True, timeout=timeout
+        [*BRIEFGEN, *args],
+        cwd=project,
+        env=environment(project),
+        capture_output=True,
+        text=True,
+        timeout=timeout,
     )
 
 
@@ -115,7 +125,14 @@ def test_regen_after_build_has_nothing_to_do_and_imports_no_weasyprint(built: Pa
         "r = regen([Path('briefs/uk-japan-2026.yaml')], out=Path('out'), templates=Path('templates')); "
         "print(r.outcome.value, 'weasyprint' in sys.modules, 'pydantic' in sys.modules)"
     )
-    out = subprocess.run([sys.executable, "-c", probe], cwd=built, capture_output=True, text=True, check=True)
+    out = subprocess.run(
+        [sys.executable, "-c", probe],
+        cwd=built,
+        env=environment(built),
+        capture_output=True,
+        text=True,
+        check=True,
+    )
     assert out.stdout.split() == ["0", "False", "False"]
 
 
@@ -140,7 +157,9 @@ def test_a_changed_quote_rebuilds_only_the_papers_citing_that_seed(built: Path) 
         if name.rsplit(".", 1)[0] not in citing:
             assert after[name] == data, f"{name} was rewritten although it does not cite the seed"
     note = (built / "out" / "uk-japan-2026" / f"{citing[0]}.changes.md").read_text()
-    assert "sme-portal" in note and "quote changed in 'industry-bulletin'" in note and "sensors work" in note
+    assert "## Quotes to confirm" in note and "`sme-portal` ('industry-bulletin')" in note
+    assert "sensors work" in note
+    assert "evidence changed: sme-portal (quote changed in 'industry-bulletin')" in result.stdout
     assert run(built, "regen").returncode == 0  # and now it is current again
 
 
@@ -154,7 +173,9 @@ def test_a_quote_gone_from_its_source_drops_the_claim_and_says_so(built: Path) -
     assert "sme-portal" not in report["claims_included"]
     assert any(d["claim"] == "sme-portal" and "evidence" in d["why"] for d in report["claims_dropped"])
     note = (built / "out" / "uk-japan-2026" / f"{paper}.changes.md").read_text()
-    assert "Claims removed" in note and "sme-portal" in note and "evidence lost" in note
+    assert "## Claims removed: no longer in this paper\n\n- `sme-portal`: its evidence was not found" in note
+    assert "## Evidence lost\n\n- `sme-portal` ('industry-bulletin')" in note
+    assert "evidence changed: sme-portal (quote gone from 'industry-bulletin': dropped)" in result.stdout
 
 
 def test_a_priority_1_claim_losing_its_evidence_keeps_the_last_good_paper(built: Path) -> None:
@@ -181,11 +202,10 @@ def test_editing_a_layout_rebuilds_only_the_papers_using_it(built: Path) -> None
 
 def test_a_killed_build_leaves_every_previous_paper_intact(built: Path) -> None:
     before = outputs(built)
-    env = {**os.environ, "BRIEFGEN_TEMPLATES": str(built / "templates")}
     process = subprocess.Popen(
-        [BRIEFGEN, "build", "--format", "pdf", "--format", "docx"],
+        [*BRIEFGEN, "build", "--format", "pdf", "--format", "docx"],
         cwd=built,
-        env=env,
+        env=environment(built),
         stdout=subprocess.DEVNULL,
         stderr=subprocess.DEVNULL,
     )
@@ -207,12 +227,11 @@ def test_a_killed_build_leaves_every_previous_paper_intact(built: Path) -> None:
 def test_two_concurrent_regens_do_not_corrupt_anything(built: Path) -> None:
     layout = built / "templates" / "layouts" / "one-page-minister.yaml"
     layout.write_text(layout.read_text() + "# reviewed\n", encoding="utf-8")
-    env = {**os.environ, "BRIEFGEN_TEMPLATES": str(built / "templates")}
     procs = [
         subprocess.Popen(
-            [BRIEFGEN, "regen", "--wait", "120"],
+            [*BRIEFGEN, "regen", "--wait", "120"],
             cwd=built,
-            env=env,
+            env=environment(built),
             stdout=subprocess.PIPE,
             stderr=subprocess.PIPE,
             text=True,

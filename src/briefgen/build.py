@@ -8,7 +8,7 @@ import tempfile
 import threading
 import time
 from collections import Counter
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
@@ -20,10 +20,16 @@ from briefgen.errors import BuildError, EvidenceError, FitError, QualityError, S
 from briefgen.layouts import Layout, apply_override, load_layout
 from briefgen.loading import load_summary_with_locations
 from briefgen.model import Audience, Claim, Edition, Format, Length, Summary
-from briefgen.quality import Quality, assess_quality
+from briefgen.quality import KEY_POINT_SECTIONS, Quality, assess_quality
 from briefgen.selection import Evidence, Trims, select_content, words
 
 ONE_PAGE_WORDS = 400
+# Room a one-page paper keeps free at the foot of its page: Word and LibreOffice set the same text
+# a little looser than WeasyPrint does, and without it the .docx of a paper that just fits as PDF
+# runs to a second page.
+FOOT_RESERVE_MM = 14.0
+# quality.py fails a one-page paper with fewer key points than this; the fitter cuts them last.
+MIN_KEY_POINTS = 3
 
 
 @dataclass
@@ -140,7 +146,8 @@ def _next_trim(brief: Brief, summary: Summary, trims: Trims) -> Trims | None:
     """Return the next, smallest cut: shorten a long claim, else drop the lowest-priority claim.
 
     A claim that is the last of its section goes last, so cutting thins every section before it
-    empties one; priority-1 claims are shortened but never dropped.
+    empties one, and so does a one-page paper's third key point, so that cutting keeps the 3–5
+    key-point rule while anything else can go; priority-1 claims are shortened but never dropped.
     """
     order = {c.id: i for i, c in enumerate(summary.claims)}
     per_section: dict[str, int] = {}
@@ -152,10 +159,17 @@ def _next_trim(brief: Brief, summary: Summary, trims: Trims) -> Trims | None:
                     section_of[item.claim_id] = section.key
                     per_section[section.key] = per_section.get(section.key, 0) + 1
     shown = [summary.claim(i) for i in brief.included if i not in trims.drop]
+    one_page = brief.length == Length.ONE_PAGE.value
+
+    def last_needed(claim: Claim) -> bool:
+        section = section_of.get(claim.id, "")
+        left = per_section.get(section, 0)
+        return left <= 1 or (one_page and section in KEY_POINT_SECTIONS and left <= MIN_KEY_POINTS)
+
     by_cost = sorted(
         shown,
         key=lambda c: (
-            per_section.get(section_of.get(c.id, ""), 0) <= 1,
+            last_needed(c),
             -c.priority,
             -per_section.get(section_of.get(c.id, ""), 0),  # thin the fullest section first
             -order[c.id],
@@ -176,6 +190,19 @@ def _next_trim(brief: Brief, summary: Summary, trims: Trims) -> Trims | None:
         if can_shorten(claim):
             return Trims(shorten=trims.shorten | {claim.id}, drop=trims.drop)
     return None
+
+
+def _first(ok: Callable[[int], bool], low: int, high: int) -> int:
+    """Return the smallest k in [low, high] with ok(k), given ok(high) and that ok stays true once true."""
+    if ok(low):
+        return low
+    while high - low > 1:  # ok(low) is false, ok(high) is true
+        middle = (low + high) // 2
+        if ok(middle):
+            high = middle
+        else:
+            low = middle
+    return high
 
 
 class DocxAside:
@@ -260,9 +287,9 @@ class Builder:
 
         Cuts are made by choosing content, never by shrinking type. The cuts form a sequence
         (shorten, then drop, lowest priority first); a binary search finds the fewest cuts that
-        fit, so a paper needs a handful of layouts, not one per cut. Returns the brief, the
-        layouts made, the laid-out PDF document (so the build does not lay it out twice) and the
-        cuts.
+        fit, so a paper needs a handful of layouts, not one per cut. A one-page paper also keeps
+        FOOT_RESERVE_MM free at the foot of its page for Word. Returns the brief, the layouts made,
+        the laid-out PDF document (so the build does not lay it out twice) and the cuts.
         """
         layout = self.layout(f"{edition.length.value}-{edition.audience.value}")
         started = time.perf_counter()
@@ -272,23 +299,26 @@ class Builder:
         if layout.max_pages is None:
             return briefs[0], 0, None, cuts[0]
         from briefgen.render.html import render_html
-        from briefgen.render.pdf import render_document
+        from briefgen.render.pdf import body_extent, render_document
 
         max_pages = layout.max_pages
         one_page = edition.length is Length.ONE_PAGE
-        laid_out: dict[int, tuple[bool, Any, int]] = {}
+        laid_out: dict[int, tuple[bool, Any, int, float]] = {}  # fits, document, pages, room (mm)
 
         def fits(k: int) -> bool:
             if k not in laid_out:
                 t = time.perf_counter()
                 document = render_document(render_html(briefs[k]))
-                pages = len(document.pages)
+                pages, room = body_extent(document)  # a page with no body on it does not count
                 ok = pages <= max_pages and (not one_page or body_words(briefs[k]) <= ONE_PAGE_WORDS)
-                laid_out[k] = (ok, document, pages)
+                laid_out[k] = (ok, document, pages, room)
                 timings["fit_render"] = timings.get("fit_render", 0.0) + time.perf_counter() - t
             return laid_out[k][0]
 
-        if fits(0):
+        def roomy(k: int) -> bool:
+            return fits(k) and (not one_page or laid_out[k][3] >= FOOT_RESERVE_MM)
+
+        if roomy(0):
             return briefs[0], 1, laid_out[0][1], cuts[0]
         t = time.perf_counter()
         first = briefs[0]
@@ -309,13 +339,8 @@ class Builder:
                 f"{edition.name}: the priority-1 claims do not fit {max_pages} page(s) even in their short "
                 f"form ({laid_out[last][2]} pages, {body_words(briefs[last])} words): {', '.join(p1)}"
             )
-        low, high = 0, last  # fits(low) is false, fits(high) is true
-        while high - low > 1:
-            middle = (low + high) // 2
-            if fits(middle):
-                high = middle
-            else:
-                low = middle
+        # Keep the reserve if any cut can; if none can, the paper still fits its page (build warns).
+        high = _first(roomy, 0, last) if roomy(last) else _first(fits, 0, last)
         # Claims the uncut paper had already left out keep the reason it gave.
         before = {d.claim_id: d for d in first.dropped}
         dropped = tuple(before.get(d.claim_id, d) for d in briefs[high].dropped)
@@ -324,13 +349,13 @@ class Builder:
     def check_fit(self, edition: Edition, brief: Brief, timings: dict[str, float]) -> Any:
         """Lay out a brief cut by a known fit; return the document if it still fits, else None."""
         from briefgen.render.html import render_html
-        from briefgen.render.pdf import render_document
+        from briefgen.render.pdf import body_extent, render_document
 
         layout = self.layout(f"{edition.length.value}-{edition.audience.value}")
         t = time.perf_counter()
         document = render_document(render_html(brief))
         timings["fit_render"] = time.perf_counter() - t
-        if layout.max_pages is not None and len(document.pages) > layout.max_pages:
+        if layout.max_pages is not None and body_extent(document)[0] > layout.max_pages:
             return None
         if edition.length is Length.ONE_PAGE and body_words(brief) > ONE_PAGE_WORDS:
             return None
@@ -388,13 +413,19 @@ class Builder:
                 html_text = render_html(brief)
                 timings["html"] = time.perf_counter() - t
             if Format.PDF in edition.formats:
-                from briefgen.render.pdf import render_document, write_pdf
+                from briefgen.render.pdf import body_extent, render_document, write_pdf
 
                 t = time.perf_counter()
                 if document is None:
                     assert html_text is not None
                     document = render_document(html_text)
                 pages = len(document.pages)
+                room = body_extent(document)[1]
+                if edition.length is Length.ONE_PAGE and room < FOOT_RESERVE_MM:
+                    quality.warnings.append(
+                        f"{room:.0f} mm free at the foot of the page, under the {FOOT_RESERVE_MM:g} mm "
+                        "kept for Word: the .docx may run to a second page"
+                    )
                 paper.files[f"{stem}.pdf"] = write_pdf(document)
                 timings["pdf"] = time.perf_counter() - t
             if Format.DOCX in edition.formats:

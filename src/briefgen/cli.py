@@ -149,13 +149,16 @@ def regen(
     ] = None,
     out: Annotated[Path, typer.Option("--out", help="Output folder.")] = Path("out"),
     wait: Annotated[float, typer.Option(help="Seconds to wait for another run's lock.")] = 0.0,
+    allow_warnings: Annotated[
+        bool, typer.Option("--allow-warnings", help="Rebuild papers over a quality limit.")
+    ] = False,
 ) -> None:
     """Rebuild only the papers whose inputs changed; exit 0 nothing to do, 3 rebuilt, 4 needs an analyst."""
     from briefgen.regen import Outcome
     from briefgen.regen import regen as run_regen
 
     try:
-        report = run_regen(_summaries(summaries), out=out, wait=wait)
+        report = run_regen(_summaries(summaries), out=out, wait=wait, allow_warnings=allow_warnings)
     except LockError as exc:
         raise _fail(exc, Outcome.BUSY) from None
     except BriefgenError as exc:

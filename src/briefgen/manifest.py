@@ -11,7 +11,10 @@ from pathlib import Path
 from typing import Any
 
 MANIFEST_NAME = "manifest.json"
-MANIFEST_VERSION = 1
+# 2: summaries keyed by their path relative to the project root. Version 1 manifests (keyed by
+# absolute path) are still read, and their keys adopted (Manifest.adopt).
+MANIFEST_VERSION = 2
+READABLE_VERSIONS = (1, 2)
 
 
 def file_fingerprint(path: Path, _cache: dict[tuple[str, int, int], str] = {}) -> str:  # noqa: B006 - a deliberate per-process cache
@@ -33,6 +36,22 @@ def bytes_fingerprint(data: bytes) -> str:
     return hashlib.sha256(data).hexdigest()
 
 
+def summary_key(path: Path) -> str:
+    """Return a summary's key in the manifest: its path relative to the project root (briefs/x.yaml).
+
+    The project root is the summary's folder's parent (build.project_root), so a copy of the
+    project moved elsewhere keeps its keys, and its papers stay current.
+    """
+    resolved = path.resolve()
+    return f"{resolved.parent.name}/{resolved.name}"
+
+
+def fit_key(inputs: dict[str, str]) -> str:
+    """Fingerprint what a one-page fit depends on: everything but the Word template and the options."""
+    relevant = {k: v for k, v in inputs.items() if k not in ("template:reference.docx", "options")}
+    return hashlib.sha256(json.dumps(sorted(relevant.items())).encode()).hexdigest()[:16]
+
+
 @dataclass
 class PaperRecord:
     """What one paper was built from and what it produced."""
@@ -41,15 +60,20 @@ class PaperRecord:
     length: str
     audience: str
     formats: list[str]
-    inputs: dict[
-        str, str
-    ]  # "summary:<path>", "source:<id>:<path>", "template:<rel>", "version", "options" → fingerprint
+    # "summary:<path from the project root>", "source:<id>:<path>", "template:<rel>", "version",
+    # "options" → fingerprint
+    inputs: dict[str, str]
     outputs: dict[str, str]  # file name → sha256
-    claims: dict[str, Any] = field(default_factory=dict)  # id → {"text", "priority", "evidence": [...]}
+    # id → {"text" (the full form), "short", "plain", "priority", "printed" (the forms the paper
+    # prints), "evidence": [...]}; a key missing from an older manifest means "not known"
+    claims: dict[str, Any] = field(default_factory=dict)
     trims: dict[str, list[str]] = field(default_factory=dict)  # the one-page fit: shorten, drop
     # Every quote whose anchoring can change the paper: included claims' evidence, dispute sides
     # shown, and the evidence of claims left out because it was missing (a restored quote counts).
     quotes: list[dict[str, Any]] = field(default_factory=list)  # {"source", "quote", "anchor"}
+    # What else the paper shows, for its next change note: "subject" (fields), "disputes",
+    # "timeline", "glossary" (each name → fingerprint). Missing means not known (an older build).
+    shown: dict[str, Any] = field(default_factory=dict)
 
     def to_dict(self) -> dict[str, Any]:
         """Return the record as JSON-ready data."""
@@ -63,6 +87,7 @@ class PaperRecord:
             "claims": self.claims,
             "trims": self.trims,
             "quotes": self.quotes,
+            "shown": self.shown,
         }
 
     @classmethod
@@ -78,7 +103,17 @@ class PaperRecord:
             claims=dict(data.get("claims", {})),
             trims={k: list(v) for k, v in data.get("trims", {}).items()},
             quotes=list(data.get("quotes", [])),
+            shown=dict(data.get("shown", {})),
         )
+
+    def rename_input(self, old: str, new: str) -> None:
+        """Rename an input key, keeping a one-page fit valid if it was proved on these inputs."""
+        if old not in self.inputs:
+            return
+        proved = self.trims.get("key") == [fit_key(self.inputs)]
+        self.inputs = {(new if k == old else k): v for k, v in self.inputs.items()}
+        if proved:
+            self.trims["key"] = [fit_key(self.inputs)]
 
 
 @dataclass
@@ -93,7 +128,7 @@ class SummaryRecord:
 
 @dataclass
 class Manifest:
-    """Every paper under one output folder, by summary path."""
+    """Every paper under one output folder, by summary path relative to its project root."""
 
     out: Path
     summaries: dict[str, SummaryRecord] = field(default_factory=dict)
@@ -111,7 +146,7 @@ class Manifest:
             data = json.loads((out / MANIFEST_NAME).read_text(encoding="utf-8"))
         except (OSError, ValueError):
             return manifest
-        if data.get("version") != MANIFEST_VERSION:
+        if data.get("version") not in READABLE_VERSIONS:
             return manifest
         for path, entry in data.get("summaries", {}).items():
             manifest.summaries[path] = SummaryRecord(
@@ -148,6 +183,29 @@ class Manifest:
         Path(tmp).replace(self.path)
         return True
 
+    def adopt(self, root: Path) -> bool:
+        """Re-key records an older briefgen keyed by absolute path, for summaries of this project.
+
+        Nothing is rebuilt for it: the records keep their fingerprints under the new keys.
+        Returns whether anything was re-keyed.
+        """
+        root = root.resolve()
+        changed = False
+        for old in [k for k in self.summaries if Path(k).is_absolute()]:
+            path = Path(old)
+            if path.parent.parent != root:
+                continue  # another project's summary, or one not in a folder of this project
+            key = f"{path.parent.name}/{path.name}"
+            record = self.summaries.pop(old)
+            changed = True
+            if key in self.summaries:
+                continue  # a newer record already has this summary
+            record.path = key
+            for paper in record.papers.values():
+                paper.rename_input(f"summary:{old}", f"summary:{key}")
+            self.summaries[key] = record
+        return changed
+
 
 def current_inputs(record: PaperRecord, *, root: Path, templates: Path, version: str) -> dict[str, str]:
     """Recompute the fingerprints of the inputs a paper recorded, from the files as they are now."""
@@ -155,7 +213,7 @@ def current_inputs(record: PaperRecord, *, root: Path, templates: Path, version:
     for key, old in record.inputs.items():
         kind, _, rest = key.partition(":")
         if kind == "summary":
-            now[key] = file_fingerprint(Path(rest))
+            now[key] = file_fingerprint(root / rest)  # an absolute path (version 1) stays as it is
         elif kind == "source":
             now[key] = file_fingerprint(root / rest.partition(":")[2])
         elif kind == "template":

@@ -11,11 +11,10 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 from enum import IntEnum
 from pathlib import Path
-from typing import Any
 
 from briefgen import __version__
 from briefgen.errors import LockError
-from briefgen.manifest import Manifest, stale_reasons, sweep_temporaries
+from briefgen.manifest import Manifest, stale_reasons, summary_key, sweep_temporaries
 
 LOCK_NAME = ".briefgen.lock"
 
@@ -80,9 +79,74 @@ def output_lock(out: Path, *, wait: float = 0.0) -> Iterator[None]:
         os.close(fd)  # closing the descriptor releases the lock
 
 
+def read_summary_id(path: Path) -> str | None:
+    """Return the `id` a summary file declares, reading no further than it; None if it cannot tell.
+
+    Cheap (no validation, no pydantic): loading the summary reports whatever else is wrong.
+    """
+    import yaml
+
+    try:
+        text = path.read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError):
+        return None
+    loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+    depth, at_key, is_id = 0, True, False
+    try:
+        # Events, not yaml.load: stop at the id, and never build (or recurse into) the rest.
+        for event in yaml.parse(text, Loader=loader):
+            if isinstance(event, yaml.ScalarEvent | yaml.AliasEvent | yaml.CollectionStartEvent):
+                if depth == 1:  # a key or a value of the top-level mapping
+                    if is_id:
+                        return event.value if isinstance(event, yaml.ScalarEvent) else None
+                    is_id = at_key and isinstance(event, yaml.ScalarEvent) and event.value == "id"
+                    at_key = not at_key
+                if isinstance(event, yaml.CollectionStartEvent):
+                    if depth == 0 and not isinstance(event, yaml.MappingStartEvent):
+                        return None
+                    depth += 1
+            elif isinstance(event, yaml.CollectionEndEvent):
+                depth -= 1
+                if depth == 0:
+                    return None
+    except yaml.YAMLError:
+        return None
+    return None
+
+
+def duplicate_ids(summaries: list[Path], manifest: Manifest) -> list[str]:
+    """Say which summaries declare an id another summary already uses (their papers would collide).
+
+    Checks the summaries named against each other, then against the other summaries of their
+    project that the manifest has papers for.
+    """
+    problems: list[str] = []
+    first: dict[str, Path] = {}
+    ids: dict[Path, str] = {}
+    for path in summaries:
+        summary_id = read_summary_id(path)
+        if summary_id is None:
+            continue
+        ids[path] = summary_id
+        owner = first.setdefault(summary_id, path)
+        if owner.resolve() != path.resolve():
+            problems.append(f"{path}: summary id '{summary_id}' is already used by {owner}")
+    named = {summary_key(p) for p in summaries}
+    for path, summary_id in ids.items():
+        if first[summary_id] != path:
+            continue
+        root = path.resolve().parent.parent
+        for key, record in sorted(manifest.summaries.items()):
+            if key in named or record.id != summary_id or Path(key).is_absolute():
+                continue
+            if read_summary_id(root / key) == summary_id:  # still there, still using the id
+                problems.append(f"{path}: summary id '{summary_id}' is already used by {key}")
+    return problems
+
+
 def find_stale(summary: Path, out: Path, manifest: Manifest, templates: Path) -> dict[str, list[str]] | None:
     """Return stale papers of a summary with reasons, or None if it was never built here."""
-    record = manifest.summaries.get(str(summary.resolve()))
+    record = manifest.summaries.get(summary_key(summary))
     if record is None:
         return None
     root = summary.resolve().parent.parent
@@ -100,7 +164,12 @@ def find_stale(summary: Path, out: Path, manifest: Manifest, templates: Path) ->
 
 
 def regen(
-    summaries: list[Path], *, out: Path, templates: Path | None = None, wait: float = 0.0
+    summaries: list[Path],
+    *,
+    out: Path,
+    templates: Path | None = None,
+    wait: float = 0.0,
+    allow_warnings: bool = False,
 ) -> RegenReport:
     """Rebuild exactly the papers whose inputs changed or whose outputs are missing."""
     from briefgen.render import templates_dir  # light: no renderer is imported
@@ -108,9 +177,18 @@ def regen(
     templates = templates or templates_dir()
     report = RegenReport()
     with output_lock(out, wait=wait):
+        manifest = Manifest.load(out)
+        for root in {s.resolve().parent.parent for s in summaries}:
+            manifest.adopt(root)
+        # Two summaries with one id would overwrite each other's papers: refuse before writing.
+        problems = duplicate_ids(summaries, manifest)
+        if problems:
+            report.errors.extend(problems)
+            report.lines.extend(f"error: {p}" for p in problems)
+            return report
         for folder in out.iterdir():
             sweep_temporaries(folder)
-        manifest = Manifest.load(out)
+        manifest.save()  # keys adopted from an older manifest, if any
         for summary in summaries:
             stale = find_stale(summary, out, manifest, templates)
             if stale == {}:
@@ -121,33 +199,14 @@ def regen(
             # Only now pay for loading, anchoring and rendering.
             from briefgen.run import rebuild
 
-            rebuild(summary, out=out, manifest=manifest, stale=stale, templates=templates, report=report)
+            rebuild(
+                summary,
+                out=out,
+                manifest=manifest,
+                stale=stale,
+                templates=templates,
+                report=report,
+                allow_warnings=allow_warnings,
+            )
             manifest.save()
     return report
-
-
-def change_note(
-    edition: str, before: dict[str, Any], after: dict[str, Any], anchors: dict[str, list[str]]
-) -> str:
-    """Write the Markdown change note of a rebuilt paper: claims added, removed, reworded, evidence."""
-    added = [c for c in after if c not in before]
-    removed = [c for c in before if c not in after]
-    reworded = [c for c in after if c in before and after[c]["text"] != before[c]["text"]]
-    evidence = {c: notes for c, notes in anchors.items() if notes}
-    lines = [f"# Changes to {edition}", ""]
-    if not (added or removed or reworded or evidence):
-        lines.append("No change in claims or evidence; the paper was rebuilt because an input changed.")
-    for title, ids in (("Claims added", added), ("Claims removed", removed), ("Claims reworded", reworded)):
-        if ids:
-            lines += [f"## {title}", ""]
-            for claim_id in ids:
-                text = (after.get(claim_id) or before.get(claim_id) or {}).get("text", "")
-                lines.append(f"- `{claim_id}`: {text}")
-            lines.append("")
-    if evidence:
-        lines += ["## Evidence changed or lost", ""]
-        for claim_id, notes in sorted(evidence.items()):
-            for note in notes:
-                lines.append(f"- `{claim_id}`: {note}")
-        lines.append("")
-    return "\n".join(lines).rstrip() + "\n"

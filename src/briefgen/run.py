@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import hashlib
 import json
 import time
 from collections.abc import Iterable
@@ -11,7 +10,6 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from briefgen import __version__
-from briefgen.anchoring import Anchor, Change, read_sources, reanchor
 from briefgen.build import (
     Builder,
     Inputs,
@@ -21,7 +19,7 @@ from briefgen.build import (
     write_atomic,
     write_paper,
 )
-from briefgen.errors import BriefgenError, EvidenceError, SummaryError
+from briefgen.errors import BriefgenError, BuildError, EvidenceError, SummaryError
 from briefgen.manifest import (
     Manifest,
     PaperRecord,
@@ -29,6 +27,8 @@ from briefgen.manifest import (
     bytes_fingerprint,
     current_inputs,
     file_fingerprint,
+    fit_key,
+    summary_key,
     sweep_temporaries,
     template_files,
 )
@@ -58,20 +58,17 @@ class Results:
 STALE = "stale"
 
 
-def _fit_key(inputs: dict[str, str]) -> str:
-    """Fingerprint what a one-page fit depends on: everything but the Word template and the options."""
-    relevant = {k: v for k, v in inputs.items() if k not in ("template:reference.docx", "options")}
-    return hashlib.sha256(json.dumps(sorted(relevant.items())).encode()).hexdigest()[:16]
-
-
 def record_paper(paper: Paper, inputs: Inputs, *, templates: Path, options: dict[str, Any]) -> PaperRecord:
     """Describe what a paper was built from, for regen and for the next change note."""
+    from briefgen.changes import claim_entry, printed_forms, shown_content
+
     summary = inputs.summary
     brief = paper.brief
     anchors = {(c.claim_id, c.where): c.anchor for c in inputs.checks}
     where = {c.id: i for i, c in enumerate(summary.claims)}
     sources: set[str] = set()
     claims: dict[str, Any] = {}
+    printed = printed_forms(brief, summary)
     for claim_id in brief.included:
         claim = summary.claim(claim_id)
         evidence = []
@@ -81,7 +78,7 @@ def record_paper(paper: Paper, inputs: Inputs, *, templates: Path, options: dict
             evidence.append(
                 {"source": ev.source, "quote": ev.quote, "anchor": anchor.to_dict() if anchor else None}
             )
-        claims[claim_id] = {"text": claim.full, "priority": claim.priority, "evidence": evidence}
+        claims[claim_id] = claim_entry(claim, printed.get(claim_id), evidence)
     quotes = [e for c in claims.values() for e in c["evidence"]]
     if any(s.key.startswith("dispute-") for s in brief.sections):
         sources.update(p.source for d in summary.disputes for p in d.positions)
@@ -98,9 +95,7 @@ def record_paper(paper: Paper, inputs: Inputs, *, templates: Path, options: dict
                 sources.add(ev.source)
                 quotes.append({"source": ev.source, "quote": ev.quote, "anchor": None})
     formats = [f.value for f in paper.edition.formats]
-    fingerprints: dict[str, str] = {
-        f"summary:{inputs.path.resolve()}": file_fingerprint(inputs.path.resolve())
-    }
+    fingerprints = {f"summary:{summary_key(inputs.path)}": file_fingerprint(inputs.path.resolve())}
     for source_id in sorted(sources):
         file = summary.source(source_id).file
         fingerprints[f"source:{source_id}:{file}"] = file_fingerprint(inputs.root / file)
@@ -114,7 +109,7 @@ def record_paper(paper: Paper, inputs: Inputs, *, templates: Path, options: dict
         if paper.trims.only is not None:
             fit["only"] = sorted(paper.trims.only)
         if Format.PDF in paper.edition.formats:
-            fit["key"] = [_fit_key(fingerprints)]
+            fit["key"] = [fit_key(fingerprints)]
     return PaperRecord(
         edition=brief.name,
         length=brief.length,
@@ -125,6 +120,7 @@ def record_paper(paper: Paper, inputs: Inputs, *, templates: Path, options: dict
         claims=claims,
         trims=fit,
         quotes=quotes,
+        shown=shown_content(brief, summary, templates),
     )
 
 
@@ -135,7 +131,7 @@ def _known_fit(
     if record is None or edition.length is not Length.ONE_PAGE or not record.trims.get("key"):
         return None
     now = current_inputs(record, root=inputs.root, templates=builder.templates, version=__version__)
-    if _fit_key(now) != record.trims["key"][0]:
+    if fit_key(now) != record.trims["key"][0]:
         return None
     only = record.trims.get("only")
     return Trims(
@@ -146,7 +142,7 @@ def _known_fit(
 
 
 def _summary_record(manifest: Manifest, inputs: Inputs) -> SummaryRecord:
-    key = str(inputs.path.resolve())
+    key = summary_key(inputs.path)
     record = manifest.summaries.get(key)
     editions = [e.name for e in inputs.summary.editions]
     if record is None or record.id != inputs.summary.id:
@@ -169,7 +165,7 @@ def build_papers(
     wait: float = 600.0,
 ) -> Results:
     """Build the chosen editions of a summary into OUT/<id>/; a failed edition keeps its old files."""
-    from briefgen.regen import output_lock
+    from briefgen.regen import duplicate_ids, output_lock
 
     formats = list(formats)
     templates = templates or templates_dir()
@@ -180,8 +176,12 @@ def build_papers(
     )
     results = Results()
     with output_lock(out, wait=wait):
-        sweep_temporaries(out / inputs.summary.id)
         manifest = Manifest.load(out)
+        manifest.adopt(inputs.root)
+        problems = duplicate_ids([summary], manifest)
+        if problems:  # its papers would overwrite another summary's
+            raise BuildError("\n".join(problems))
+        sweep_temporaries(out / inputs.summary.id)
         record = _summary_record(manifest, inputs)
         for edition in editions:
             started = time.perf_counter()
@@ -228,35 +228,6 @@ def _line(paper: Paper, written: list[Path], seconds: float) -> str:
     return f"{paper.brief.summary_id}/{paper.brief.name}: {shown} ({size}{words} words, {seconds:.2f} s)"
 
 
-def evidence_changes(inputs: Inputs, before: dict[str, Any]) -> dict[str, list[str]]:
-    """Re-anchor each quote a paper cited last time against the sources as they are now."""
-    texts = read_sources(inputs.summary, inputs.root)
-    notes: dict[str, list[str]] = {}
-    current = {c.id: c for c in inputs.summary.claims}
-    for claim_id, entry in before.items():
-        claim = current.get(claim_id)
-        out: list[str] = []
-        for ev in entry.get("evidence", []):
-            quotes_now = [e.quote for e in claim.evidence if e.source == ev["source"]] if claim else []
-            if ev["quote"] not in quotes_now:
-                out.append(f"quote from '{ev['source']}' was edited or removed in the summary")
-                continue
-            if ev.get("anchor") is None or ev["source"] not in texts:
-                continue
-            anchor, change = reanchor(ev["quote"], texts[ev["source"]], Anchor.from_dict(ev["anchor"]))
-            if change is Change.MOVED:
-                out.append(f"quote moved in '{ev['source']}' (now at character {anchor.start})")
-            elif change is Change.CHANGED:
-                out.append(
-                    f"quote changed in '{ev['source']}' (match score {anchor.score:.0f}); "
-                    f"the source now reads: \u201c{anchor.exact}\u201d"
-                )
-            elif change is Change.GONE:
-                out.append(f"quote gone from '{ev['source']}': evidence lost")
-        notes[claim_id] = out
-    return notes
-
-
 def rebuild(
     summary: Path,
     *,
@@ -265,11 +236,14 @@ def rebuild(
     stale: dict[str, list[str]] | None,
     templates: Path,
     report: RegenReport,
+    allow_warnings: bool = False,
 ) -> None:
     """Rebuild a summary's stale papers (all if `stale` is None), writing change notes; used by regen."""
-    from briefgen.regen import change_note
+    from briefgen.changes import change_note, quote_changes, rebuilt_line
 
     try:
+        # Not strict: a quote the source now words slightly differently is printed in its new
+        # wording and flagged in the change note for an analyst to confirm.
         inputs = verify_inputs(summary, strict=False)
     except BriefgenError as exc:
         # A summary's own errors already start with its file name; others get it in front.
@@ -277,14 +251,13 @@ def rebuild(
         report.errors.extend(lines)
         report.lines.extend(f"error: {line}" for line in lines)
         return
-    builder = Builder(inputs, templates=templates)
+    builder = Builder(inputs, templates=templates, allow_warnings=allow_warnings)
     record = _summary_record(manifest, inputs)
     wanted = {e.name: e for e in inputs.summary.editions}
     names = list(wanted) if stale is None else [n for n in wanted if n in stale or n not in record.papers]
     for name in names:
         edition = wanted[name]
         previous = record.papers.get(name)
-        before = previous.claims if previous else {}
         started = time.perf_counter()
         try:
             paper = builder.build(edition)
@@ -296,29 +269,19 @@ def rebuild(
             report.errors.append(str(exc))
             report.lines.append(f"error: {exc}")
             continue
-        options = {"allow_warnings": False}
+        options = {"allow_warnings": allow_warnings}
         new = record_paper(paper, inputs, templates=templates, options=options)
-        note = change_note(
-            f"{inputs.summary.id}/{name}", before, new.claims, evidence_changes(inputs, before)
-        )
-        if paper.brief.dropped:
-            lost = [d for d in paper.brief.dropped if d.reason.startswith("its evidence")]
-            if lost:
-                note += (
-                    "\n## Dropped: evidence lost\n\n"
-                    + "\n".join(f"- `{d.claim_id}` (priority {d.priority})" for d in lost)
-                    + "\n"
-                )
+        quotes = quote_changes(inputs, previous, paper.brief)
+        note = change_note(f"{inputs.summary.id}/{name}", previous, new, paper.brief, inputs.summary, quotes)
         paper.files[f"{name}.changes.md"] = note.encode()
         written = write_paper(paper, out)
         new.outputs = {n: bytes_fingerprint(d) for n, d in sorted(paper.files.items())}
         record.papers[name] = new
         manifest.save()  # after each paper: a kill mid-run loses at most the paper in hand
-        reasons = "; ".join((stale or {}).get(name, ["never built"]))[:160]
         report.rebuilt.append(name)
-        report.lines.append(
-            f"rebuilt {_line(paper, written, time.perf_counter() - started)} because {reasons}"
-        )
+        reasons = (stale or {}).get(name, ["never built"])
+        line = _line(paper, written, time.perf_counter() - started)
+        report.lines.append(rebuilt_line(line, reasons, quotes))
 
 
 __all__ = ["Results", "build_papers", "rebuild", "record_paper", "write_atomic"]

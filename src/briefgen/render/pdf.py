@@ -178,6 +178,47 @@ def page_count(html: str) -> int:
     return len(render_document(html).pages)
 
 
+_MM_PER_PX = 25.4 / 96  # WeasyPrint measures in CSS pixels
+
+
+def _body_bottom(box: Any) -> float | None:
+    """Return the lowest edge of anything drawn in a box's subtree (text, image, border), or None.
+
+    Margin boxes (the marking and page number) are not body; nor are containers that draw nothing.
+    """
+    boxes = importlib.import_module("weasyprint.formatting_structure.boxes")
+    if isinstance(box, boxes.MarginBox):
+        return None
+    lowest: float | None = None
+    drawn = isinstance(box, boxes.LineBox | boxes.ReplacedBox) or (
+        box.border_bottom_width > 0 or box.padding_bottom > 0
+    )
+    if drawn:
+        lowest = box.border_box_y() + box.border_height()
+    for child in getattr(box, "children", ()):
+        bottom = _body_bottom(child)
+        if bottom is not None and (lowest is None or bottom > lowest):
+            lowest = bottom
+    return lowest
+
+
+def body_extent(document: Document) -> tuple[int, float]:
+    """Return how many pages hold body content, and the room (mm) left below it on the last of them.
+
+    A page with only its margin boxes (marking, page number) holds no body and is not counted;
+    the one-page fitter uses the room to keep a reserve for Word at the foot of the page.
+    """
+    # WeasyPrint exposes the laid-out boxes only through the private `_page_box`.
+    pages, room = 0, 0.0
+    for number, page in enumerate(document.pages, 1):
+        page_box = page._page_box
+        bottom = _body_bottom(page_box.children[0]) if page_box.children else None
+        if bottom is not None:
+            pages = number
+            room = (page_box.content_box_y() + page_box.height - bottom) * _MM_PER_PX
+    return pages, room
+
+
 def write_pdf(source: Document | str, path: Path | None = None) -> bytes:
     """Write a laid-out document (or print HTML) as PDF/UA-1; return the bytes, saved to `path` if given."""
     document = render_document(source) if isinstance(source, str) else source
