@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import json
 import os
-import tempfile
 import threading
 import time
 from collections import Counter
@@ -22,6 +21,7 @@ from briefgen.loading import load_summary_with_locations
 from briefgen.model import Audience, Claim, Edition, Format, Length, Summary
 from briefgen.quality import KEY_POINT_SECTIONS, Quality, assess_quality
 from briefgen.selection import Evidence, Trims, select_content, words
+from briefgen.writing import write_atomic as write_atomic  # re-exported: run.py imports it from here
 
 ONE_PAGE_WORDS = 400
 # Room a one-page paper keeps free at the foot of its page: Word and LibreOffice set the same text
@@ -489,21 +489,6 @@ class Builder:
             "briefgen": __version__,
             "timings_s": {k: round(v, 3) for k, v in sorted(timings.items())},
         }
-
-
-def write_atomic(path: Path, data: bytes) -> None:
-    """Write a file so readers see the old content or the new, never a torn one."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-    try:
-        with os.fdopen(fd, "wb") as handle:
-            handle.write(data)
-            handle.flush()
-            os.fsync(handle.fileno())
-        Path(tmp).replace(path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
 
 
 def write_paper(paper: Paper, out_dir: Path) -> list[Path]:

@@ -11,9 +11,7 @@ replaced, atomically, keeping its mode.
 from __future__ import annotations
 
 import codecs
-import os
 import re
-import tempfile
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -21,6 +19,7 @@ from pathlib import Path
 import yaml
 
 from briefgen.errors import EditError
+from briefgen.writing import write_atomic
 
 __all__ = ["ScalarSpan", "double_quoted", "edit_yaml_file", "replace_scalars", "scalar_spans"]
 
@@ -229,22 +228,13 @@ def edit_yaml_file(
 
 def _write_atomic(path: Path, old: bytes, data: bytes) -> None:
     """Replace a file's content so readers see the old bytes or the new, never a torn file."""
-    mode = path.stat().st_mode & 0o7777
-    fd, name = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-    temp = Path(name)
-    try:
-        with os.fdopen(fd, "wb") as handle:
-            handle.write(data)
-            handle.flush()
-            os.fsync(handle.fileno())
-        temp.chmod(mode)
+
+    def unchanged() -> None:
         # Someone saving the file meanwhile would otherwise lose their change without a word.
         if path.read_bytes() != old:
             raise EditError(f"{path}: the file changed while it was being edited; nothing was written")
-        temp.replace(path)
-    except BaseException:
-        temp.unlink(missing_ok=True)
-        raise
+
+    write_atomic(path, data, mode=path.stat().st_mode & 0o7777, before_replace=unchanged)
 
 
 def _field(path: Sequence[PathPart]) -> str:

@@ -8,13 +8,35 @@ BriefgenError
  │    ├── MarkingError   a sensitive claim would reach a public paper, or a marking is refused
  │    └── QualityError   a paper breaks a hard readability limit
  ├── SourceError         a source could not be read or fetched
+ ├── PathError           a path leaves its folder, or names a FIFO, device or folder, or a file too big
+ ├── OutputError         a file could not be written (read-only or full disk, a file where a folder is)
  ├── EditError           a YAML file could not be edited in place (nothing was written)
  └── LockError           another run holds the output lock
+
+Messages are printed as one line each: `printable` escapes control characters, so text from a
+summary or a source can neither break a line nor send escape sequences to a terminal.
 """
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
+
+# C0 and C1 control characters, DEL and the Unicode line separators: every message is one line.
+_CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f\u2028\u2029]")
+_NAMED = {"\n": "\\n", "\r": "\\r", "\t": "\\t"}
+
+
+def _escape(match: re.Match[str]) -> str:
+    char = match.group()
+    if char in _NAMED:
+        return _NAMED[char]
+    return f"\\x{ord(char):02x}" if ord(char) < 0x100 else f"\\u{ord(char):04x}"
+
+
+def printable(text: str) -> str:
+    """Return text with every control character escaped (``\\x1b``, ``\\n``): safe to print as one line."""
+    return _CONTROL.sub(_escape, text)
 
 
 @dataclass(frozen=True, order=True)
@@ -29,7 +51,7 @@ class Problem:
     severity: str = "error"
 
     def __str__(self) -> str:
-        return f"{self.file}:{self.line}:{self.col}: {self.field}: {self.message}"
+        return printable(f"{self.file}:{self.line}:{self.col}: {self.field}: {self.message}")
 
 
 class BriefgenError(Exception):
@@ -71,6 +93,19 @@ class QualityError(BuildError):
 
 class SourceError(BriefgenError):
     """A source could not be read or fetched."""
+
+
+class PathError(BriefgenError):
+    """A path leaves the folder it must stay in, or names something that is not a regular file."""
+
+    def __init__(self, shown: str, reason: str) -> None:
+        self.shown = shown
+        self.reason = reason
+        super().__init__(f"{shown}: {reason}")
+
+
+class OutputError(BriefgenError):
+    """A file could not be written: a read-only or full disk, or a file where a folder should be."""
 
 
 class EditError(BriefgenError):

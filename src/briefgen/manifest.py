@@ -4,11 +4,11 @@ from __future__ import annotations
 
 import hashlib
 import json
-import os
-import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
+
+from briefgen.writing import write_atomic
 
 MANIFEST_NAME = "manifest.json"
 # 2: summaries keyed by their path relative to the project root. Version 1 manifests (keyed by
@@ -176,11 +176,7 @@ class Manifest:
                 return False
         except OSError:
             pass
-        self.out.mkdir(parents=True, exist_ok=True)
-        fd, tmp = tempfile.mkstemp(prefix=".manifest.", suffix=".tmp", dir=self.out)
-        with os.fdopen(fd, "w", encoding="utf-8") as handle:
-            handle.write(text)
-        Path(tmp).replace(self.path)
+        write_atomic(self.path, text.encode("utf-8"))
         return True
 
     def adopt(self, root: Path) -> bool:

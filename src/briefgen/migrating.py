@@ -100,7 +100,7 @@ def migrate_file(path: Path, *, display: str | None = None, dry_run: bool = Fals
     migration = migrate_text(text, filename=display or str(path))
     if not dry_run:
         bom = "\ufeff" if raw.startswith(b"\xef\xbb\xbf") else ""
-        from briefgen.build import write_atomic
+        from briefgen.writing import write_atomic
 
         write_atomic(path, (bom + migration.text).encode("utf-8"))
     return migration

@@ -5,8 +5,6 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import json
-import os
-import tempfile
 import urllib.request
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -20,7 +18,9 @@ from urllib.error import HTTPError, URLError
 from urllib.parse import urlsplit
 
 from briefgen import __version__
+from briefgen.errors import OutputError
 from briefgen.model import Source, Summary
+from briefgen.writing import write_atomic
 
 MAX_BYTES = 5 * 1024 * 1024
 SNAPSHOT_DIR = "seeds/snapshots"
@@ -162,16 +162,16 @@ def _refresh(source: Source, root: Path, today: dt.date, timeout: float, opener:
         snapshot_path = root / SNAPSHOT_DIR / source.id / f"{today.isoformat()}.txt"
         # Snapshot first, the cited file second, the state last: a run cut short leaves state that
         # no longer matches the file, so the next run fetches in full instead of trusting a 304.
-        _write_atomic(snapshot_path, text.encode("utf-8"))
-        _write_atomic(target, text.encode("utf-8"))
+        write_atomic(snapshot_path, text.encode("utf-8"))
+        write_atomic(target, text.encode("utf-8"))
         relative = snapshot_path.relative_to(root).as_posix()
         _write_state(state_path, new_state | {"snapshot": relative, "status": "updated"})
         message = f"{source.id}: updated; wrote {relative}"
         return RefreshResult(source.id, url, RefreshStatus.UPDATED, message, snapshot_path)
     except _FetchError as failure:
         reason = str(failure)
-    except OSError as error:
-        reason = f"could not write: {_describe(error)}"
+    except OutputError as error:
+        reason = str(error)
     if kept is not None:
         tail = f"kept the snapshot of {kept.stem}"
     else:
@@ -357,21 +357,4 @@ def _read_state(path: Path) -> dict[str, Any]:
 
 def _write_state(path: Path, state: dict[str, Any]) -> None:
     state["fetched_at"] = dt.datetime.now(dt.UTC).isoformat(timespec="seconds")
-    _write_atomic(path, (json.dumps(state, sort_keys=True, indent=2) + "\n").encode("utf-8"))
-
-
-def _write_atomic(path: Path, data: bytes) -> None:
-    """Write a file so readers see the old text or the new, never a torn one."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, name = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    temp = Path(name)
-    try:
-        with os.fdopen(fd, "wb") as handle:
-            handle.write(data)
-            handle.flush()
-            os.fsync(handle.fileno())
-        temp.chmod(0o644)  # mkstemp makes 0600; seeds are ordinary project files
-        temp.replace(path)
-    except BaseException:
-        temp.unlink(missing_ok=True)
-        raise
+    write_atomic(path, (json.dumps(state, sort_keys=True, indent=2) + "\n").encode("utf-8"))

@@ -24,6 +24,7 @@ from urllib.request import url2pathname
 
 from briefgen.errors import BuildError
 from briefgen.render import assets_dir
+from briefgen.writing import write_atomic
 
 
 @contextmanager
@@ -225,7 +226,7 @@ def write_pdf(source: Document | str, path: Path | None = None) -> bytes:
     with _render_lock(), _weasyprint_problems_fail("writing the PDF"), _fixed_font_timestamps():
         data: bytes = document.write_pdf(finisher=_add_classification, **_PDF_OPTIONS)
     if path is not None:
-        path.write_bytes(data)
+        write_atomic(path, data)
     return data
 
 
