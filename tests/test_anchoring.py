@@ -3,17 +3,24 @@
 from __future__ import annotations
 
 import json
+import subprocess
+import sys
 import time
 from pathlib import Path
 from typing import Any
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
+from briefgen import anchoring
 from briefgen.anchoring import (
+    FULL_SEARCH_CHARS,
     Anchor,
     Change,
     Grade,
     SourceText,
+    _normalise,
     anchor_quote,
     anchor_summary,
     anchor_texts,
@@ -343,3 +350,73 @@ def test_source_that_is_not_utf8_is_an_error(tmp_path: Path) -> None:
         read_sources(_summary(), tmp_path)
     path = tmp_path / "seeds/000_b445cf68cb3455ec.txt"
     assert str(caught.value) == f"source 'summit': {path} is not UTF-8 (bad byte at offset 3)"
+
+
+# --- long sources: bounded time and memory -----------------------------------------------------
+
+LONG_QUOTE = "the parties resolve to deepen their cooperation on unmanned systems and on cyber defence"
+
+
+def _long_text(chars: int) -> str:
+    """Return prose as long as `chars`, from the seeds repeated."""
+    seed = (SEEDS / "000_b445cf68cb3455ec.txt").read_text(encoding="utf-8")
+    return (seed * (chars // len(seed) + 1))[:chars]
+
+
+@given(st.text(alphabet=st.sampled_from("ab İ\u2019\u2014\n\t\r"), max_size=60))
+def test_every_normalised_offset_maps_back_to_its_character(text: str) -> None:
+    source = SourceText(text)
+    normalised = source.normalised
+    for i, char in enumerate(normalised):
+        start, end = source.original_span(i, i + 1)
+        original = text[start:end]
+        if char == " ":
+            assert original.isspace()
+        else:
+            assert _normalise(original)[0] == char
+
+
+def test_a_word_changed_deep_in_a_long_source_is_still_found_fuzzily() -> None:
+    passage = "The parties resolve to deepen their co-operation on unmanned systems and on cyber defence"
+    text = _long_text(600_000) + " " + passage + ". " + _long_text(400_000)
+    assert len(text) > FULL_SEARCH_CHARS
+    anchor = anchor_quote(LONG_QUOTE, text)
+    assert anchor.grade is Grade.FUZZY
+    assert anchor.exact == passage
+
+
+def test_the_search_of_a_long_source_finds_what_the_whole_search_finds(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    passage = "the parties resolve to deepen their cooperation on unmanned systems and on cyber defense"
+    text = _long_text(300_000) + passage + _long_text(300_000)
+    narrowed = anchor_quote(LONG_QUOTE, text)
+    monkeypatch.setattr(anchoring, "FULL_SEARCH_CHARS", len(text))
+    anchoring._source_of.cache_clear()
+    assert anchor_quote(LONG_QUOTE, text) == narrowed
+
+
+# One child process per case, so the peak memory measured is the search's alone.
+_MEASURE = """
+import resource, sys, time
+sys.path.insert(0, {tests!r})
+from test_anchoring import LONG_QUOTE, _long_text
+from briefgen.anchoring import MAX_SOURCE_BYTES, anchor_quote
+text = _long_text(MAX_SOURCE_BYTES) if {kind!r} == "prose" else "a  \\n" * (MAX_SOURCE_BYTES // 4)
+before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+started = time.perf_counter()
+grade = anchor_quote(LONG_QUOTE + " in the year ahead", text).grade
+seconds = time.perf_counter() - started
+print(grade, seconds, (resource.getrusage(resource.RUSAGE_SELF).ru_maxrss - before) / 1024)
+"""
+
+
+@pytest.mark.parametrize("kind", ["prose", "white-space"])
+def test_a_quote_missing_from_a_source_at_the_size_limit_costs_seconds_and_megabytes(kind: str) -> None:
+    # Before: a 200 MB source took 119 s and 13 GB; an 8 MB one 3.7 s and 516 MB.
+    code = _MEASURE.format(tests=str(Path(__file__).parent), kind=kind)
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    grade, seconds, megabytes = result.stdout.split()
+    assert grade == "missing"
+    assert float(seconds) < 10  # about 1 s (prose) and 2.5 s (white space) here, on a busy machine
+    assert float(megabytes) < 150  # about 25 MB and 80 MB above the text itself

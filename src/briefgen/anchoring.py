@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import re
+from array import array
+from bisect import bisect_right
 from collections.abc import Mapping
 from dataclasses import dataclass
 from enum import StrEnum
@@ -10,15 +12,30 @@ from functools import cached_property, lru_cache
 from pathlib import Path
 from typing import Any
 
-from briefgen.errors import SourceError
+from briefgen.errors import PathError, SourceError
 from briefgen.model import Summary
+from briefgen.paths import inside, read_file
 
 FUZZY_THRESHOLD = 85.0
+#: The largest source file read, in bytes: a 1,000-page treaty is about 3 MB of text. Anchoring a
+#: quote the source does not hold takes time and memory in proportion to the source's size.
+MAX_SOURCE_BYTES = 8 * 1024 * 1024
+#: A quote not found as written is searched for fuzzily in the whole of a source up to this many
+#: characters (a fraction of a second); in a longer one, only around the places that hold pieces of
+#: it (`_regions`), at most SEARCH_BUDGET_CHARS of it, looking at no more than HIT_BUDGET places.
+FULL_SEARCH_CHARS = 256 * 1024
+SEARCH_BUDGET_CHARS = 256 * 1024
+HIT_BUDGET = 10_000
+PIECES = 16
 CONTEXT_CHARS = 32
 
-# One-for-one replacements (typographic quotes, primes, hyphens, dashes, minus), so offsets survive.
-_FOLD = str.maketrans("‘’‚‛′“”„‟″‐‑‒–—―−", "'" * 5 + '"' * 5 + "-" * 7)
-_SPACE = re.compile(r"\s+")
+# One-for-one replacements (typographic quotes, primes, hyphens, dashes, minus), so offsets survive;
+# and 'İ', the one character that lower-cases to two ('i' and a combining dot), as a plain 'i'.
+_FOLD = tuple(zip("‘’‚‛′“”„‟″‐‑‒–—―−İ", "'" * 5 + '"' * 5 + "-" * 7 + "i", strict=True))
+# Normalising collapses each run of white space to one space: only runs of two or more characters
+# shift offsets, and only they and single characters other than a space need replacing.
+_LONG_SPACE = re.compile(r"\s{2,}")
+_NOT_ONE_SPACE = re.compile(r"\s{2,}|[^\S ]")
 # Word edges, and the edges of white space so a passage may end on punctuation.
 _WORD_EDGE = re.compile(r"\b|(?<=\s)|(?=\s)")
 
@@ -79,36 +96,64 @@ class Anchor:
         )
 
 
-def _fold(text: str) -> tuple[str, list[int]]:
-    # Returns the folded text and, for each of its characters, the original offset.
-    mapped = text.translate(_FOLD)
-    lowered = mapped.lower()
-    if len(lowered) == len(mapped):
-        return lowered, list(range(len(text)))
-    # A few characters (such as 'İ') grow when lower-cased; map each piece back to its source.
+def _fold_characters(text: str) -> str:
+    """Replace typographic quotes, dashes and 'İ' one for one (str.translate is slow on big texts)."""
+    for old, new in _FOLD:
+        if old in text:
+            text = text.replace(old, new)
+    return text
+
+
+def _fold_slowly(text: str) -> tuple[str, list[int]]:
+    """Fold a text in which some character grows when lower-cased; map each piece back to its source."""
     pieces: list[str] = []
     back: list[int] = []
-    for i, char in enumerate(mapped):
+    for i, char in enumerate(_fold_characters(text)):
         low = char.lower()
         pieces.append(low)
         back.extend([i] * len(low))
     return "".join(pieces), back
 
 
-def _normalise(text: str) -> tuple[str, list[int]]:
-    folded, back = _fold(text)
-    parts: list[str] = []
-    starts: list[int] = []
-    last = 0
-    for run in _SPACE.finditer(folded):
-        parts.append(folded[last : run.start()])
-        starts.extend(back[last : run.start()])
-        parts.append(" ")
-        starts.append(back[run.start()])
-        last = run.end()
-    parts.append(folded[last:])
-    starts.extend(back[last:])
-    return "".join(parts), starts
+class OffsetMap:
+    """Map offsets of a normalised text back to the original text, in memory per run of white space.
+
+    A normalised text differs from the original only where a run of white space became one space,
+    so the map keeps one (normalised, original) pair per such run, not one number per character:
+    an 8 MB source needs a few hundred kilobytes, not hundreds of megabytes.
+    """
+
+    def __init__(
+        self, length: int, normalised: array[int], original: array[int], back: list[int] | None
+    ) -> None:
+        self._length = length  # of the normalised text
+        self._normalised = normalised
+        self._original = original
+        self._back = back  # folded offset -> original, when folding changed the length (rare)
+
+    def __len__(self) -> int:
+        return self._length
+
+    def __getitem__(self, index: int) -> int:
+        run = bisect_right(self._normalised, index) - 1
+        folded = self._original[run] + index - self._normalised[run]
+        return folded if self._back is None else self._back[folded]
+
+
+def _normalise(text: str) -> tuple[str, OffsetMap]:
+    """Fold quotes, dashes and case and collapse white space; return the text and its offset map."""
+    folded = _fold_characters(text).lower()
+    back = None
+    if len(folded) != len(text):  # some character grew when lower-cased (none in Unicode 15 but 'İ')
+        folded, back = _fold_slowly(text)
+    normalised_starts, original_starts = array("q", [0]), array("q", [0])
+    shift = 0
+    for run in _LONG_SPACE.finditer(folded):
+        shift += run.end() - run.start() - 1
+        normalised_starts.append(run.end() - shift)
+        original_starts.append(run.end())
+    normalised = _NOT_ONE_SPACE.sub(" ", folded)
+    return normalised, OffsetMap(len(normalised), normalised_starts, original_starts, back)
 
 
 class SourceText:
@@ -118,7 +163,7 @@ class SourceText:
         self.text = text
 
     @cached_property
-    def _folded(self) -> tuple[str, list[int]]:
+    def _folded(self) -> tuple[str, OffsetMap]:
         # Computed on first need: a summary whose quotes are all verbatim never needs it.
         return _normalise(self.text)
 
@@ -136,7 +181,8 @@ class SourceText:
         return starts[start], starts[end - 1] + 1
 
 
-@lru_cache(maxsize=64)
+# Few entries: each holds a source of up to MAX_SOURCE_BYTES and its normalised copy.
+@lru_cache(maxsize=8)
 def _source_of(text: str) -> SourceText:
     return SourceText(text)
 
@@ -192,6 +238,53 @@ def _edges(text: str, lo: int, hi: int, around: int) -> list[int]:
     return [around, *sorted(set(found) - {around})]
 
 
+def _regions(quote: str, text: str) -> list[tuple[int, int]]:
+    """Return the stretches of a long text worth searching for a quote it does not hold as written.
+
+    The quote is cut into PIECES pieces (fewer for a short quote): a passage within that many
+    edits minus one of the quote holds one of them unchanged, since an edit touches one piece at
+    most, and a passage with a word or two changed holds most of them. Each place a piece occurs
+    marks where such a passage would start; starts are grouped into bands as long as the quote,
+    and the bands holding the most different pieces are searched first, up to SEARCH_BUDGET_CHARS
+    of text, from at most HIT_BUDGET places (the rarest pieces' first). Time and memory are bounded
+    whatever the text holds; a passage that differs from the quote in more places than there are
+    pieces may be missed in a source this long.
+    """
+    length = len(quote)
+    edits = int(length * (100 - FUZZY_THRESHOLD) / FUZZY_THRESHOLD) + 1
+    size = length // min(edits + 1, PIECES)
+    pieces: dict[str, int] = {}
+    for offset in range(0, length - size + 1, size):
+        pieces.setdefault(quote[offset : offset + size], offset)
+    counted = [(text.count(piece), offset, piece) for piece, offset in pieces.items()]
+    bands: dict[int, set[int]] = {}
+    left = HIT_BUDGET
+    for count, offset, piece in sorted(counted):
+        at = text.find(piece) if count else -1
+        while at != -1 and left > 0:
+            bands.setdefault((at - offset) // length, set()).add(offset)
+            left -= 1
+            at = text.find(piece, at + 1)
+    # A passage's start may fall in the band before its pieces' band: score a band with the next.
+    scored = sorted(bands, key=lambda b: (-len(bands[b] | bands.get(b + 1, set())), b))
+    reach = edits + max(8, length // 10)  # room for the edits, and for widening to word edges
+    chosen: list[tuple[int, int]] = []
+    spent = 0
+    for band in scored:
+        lo, hi = max(0, band * length - reach), min(len(text), (band + 2) * length + reach)
+        if spent + hi - lo > SEARCH_BUDGET_CHARS:
+            break
+        chosen.append((lo, hi))
+        spent += hi - lo
+    merged: list[tuple[int, int]] = []
+    for lo, hi in sorted(chosen):
+        if merged and lo <= merged[-1][1]:
+            merged[-1] = (merged[-1][0], max(hi, merged[-1][1]))
+        else:
+            merged.append((lo, hi))
+    return merged
+
+
 def _best_window(quote: str, text: str) -> tuple[float, int, int]:
     # Imported here: only quotes that are not found verbatim need it, and a clean summary has none.
     from rapidfuzz import fuzz
@@ -199,8 +292,17 @@ def _best_window(quote: str, text: str) -> tuple[float, int, int]:
 
     if len(quote) >= len(text):
         return Levenshtein.normalized_similarity(quote, text) * 100, 0, len(text)
-    hit = fuzz.partial_ratio_alignment(quote, text)
-    if hit is None:  # only when a score cutoff is given, which it is not; keeps the type honest
+    if len(text) <= FULL_SEARCH_CHARS:
+        hit = fuzz.partial_ratio_alignment(quote, text)
+    else:
+        # The best-aligned window of the likeliest stretches, the first on a tie, as over the whole text.
+        hit = None
+        for lo, hi in _regions(quote, text):
+            found = fuzz.partial_ratio_alignment(quote, text[lo:hi])
+            if found is not None and (hit is None or found.score > hit.score):
+                hit = found
+                hit.dest_start, hit.dest_end = found.dest_start + lo, found.dest_end + lo
+    if hit is None:  # no stretch shares a piece with the quote: nothing comes close
         return 0.0, 0, 0
     # partial_ratio compares windows as long as the quote; widen or narrow the window to word
     # edges so a word inserted or dropped in the source does not cut the passage short.
@@ -271,20 +373,30 @@ class QuoteCheck:
     anchor: Anchor
 
 
+def read_source(root: Path, file: str, *, source_id: str) -> str:
+    """Read one source file under the project root as UTF-8; raise SourceError saying why not.
+
+    The file must resolve inside the project, be a regular file (a FIFO would block the run for
+    ever) and hold at most MAX_SOURCE_BYTES.
+    """
+    try:
+        path = inside(root, file)
+        data = read_file(path, limit=MAX_SOURCE_BYTES, shown=file)
+    except PathError as exc:
+        raise SourceError(f"source '{source_id}': {exc}") from None
+    except OSError as exc:
+        raise SourceError(f"source '{source_id}': cannot read {root / file}: {exc.strerror}") from None
+    try:
+        return data.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        raise SourceError(
+            f"source '{source_id}': {root / file} is not UTF-8 (bad byte at offset {exc.start})"
+        ) from None
+
+
 def read_sources(summary: Summary, root: Path) -> dict[str, str]:
     """Read every source file of a summary once, as UTF-8, keyed by source id."""
-    texts: dict[str, str] = {}
-    for source in summary.sources:
-        path = root / source.file
-        try:
-            texts[source.id] = path.read_text(encoding="utf-8")
-        except OSError as exc:
-            raise SourceError(f"source '{source.id}': cannot read {path}: {exc.strerror}") from exc
-        except UnicodeDecodeError as exc:
-            raise SourceError(
-                f"source '{source.id}': {path} is not UTF-8 (bad byte at offset {exc.start})"
-            ) from exc
-    return texts
+    return {source.id: read_source(root, source.file, source_id=source.id) for source in summary.sources}
 
 
 def anchor_texts(summary: Summary, texts: Mapping[str, str]) -> list[QuoteCheck]:

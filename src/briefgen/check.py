@@ -134,7 +134,10 @@ def quote_problems(checks: list[QuoteCheck], locations: Locations, name: str) ->
             continue
         line, col = locations.of((*parse_where(check.where), "quote"))
         closest = whole_words(anchor)
-        if anchor.grade is Grade.MISSING:
+        if anchor.grade is Grade.MISSING and not anchor.exact.strip():
+            # A long source is searched only where pieces of the quote occur (anchoring._regions).
+            message = f"quote not found in source '{check.source_id}'; no passage comes close"
+        elif anchor.grade is Grade.MISSING:
             message = (
                 f"quote not found in source '{check.source_id}'; "
                 f"closest passage (score {anchor.score:.0f}): \u201c{closest}\u201d"

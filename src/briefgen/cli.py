@@ -136,7 +136,7 @@ def build(
             failed = True
             continue
         for line in results.lines:
-            typer.echo(line)
+            typer.echo(line, err=line.startswith(("error:", "warning:")))
         failed = failed or results.failed
     if failed:
         raise typer.Exit(1)

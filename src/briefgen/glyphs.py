@@ -79,7 +79,10 @@ def _missing_message(chars: list[str]) -> str:
 @functools.cache
 def _bundled_code_points() -> frozenset[int]:
     """Return the code points every bundled Liberation Sans face can draw."""
-    return _in_every_face((path, 0) for path in sorted((assets_dir() / "fonts").glob("*.ttf")))
+    fonts = assets_dir() / "fonts"
+    # Only fonts the PDF renderer may read: a link out of the assets folder is skipped, as it refuses it.
+    found = sorted(p for p in fonts.glob("*.ttf") if p.resolve().is_relative_to(assets_dir()) and p.is_file())
+    return _in_every_face((path, 0) for path in found)
 
 
 @functools.cache

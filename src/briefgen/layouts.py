@@ -10,8 +10,12 @@ import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from briefgen.brief import BlockKind, CitationStyle
-from briefgen.errors import BuildError
+from briefgen.errors import BuildError, PathError
 from briefgen.model import Audience, Kind, LayoutOverride, Length, Role
+from briefgen.paths import inside, read_file
+
+#: A layout is a few kilobytes; a bigger file is a mistake.
+MAX_LAYOUT_BYTES = 1024 * 1024
 
 
 class Content(StrEnum):
@@ -109,9 +113,9 @@ def _read(path: Path, mtime_ns: int) -> Layout:  # the mtime is part of the cach
     try:
         # Layouts are the project's own files, so a plain safe loader will do; the C one is faster.
         loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
-        data = yaml.load(path.read_text(encoding="utf-8"), Loader=loader)
+        data = yaml.load(read_file(path, limit=MAX_LAYOUT_BYTES).decode("utf-8"), Loader=loader)
         return Layout.model_validate(data)
-    except (OSError, yaml.YAMLError) as exc:
+    except (OSError, ValueError, yaml.YAMLError, PathError) as exc:  # ValueError: not UTF-8
         raise BuildError(f"{path}: cannot read layout: {exc}") from None
     except ValidationError as exc:
         first = exc.errors()[0]
@@ -121,7 +125,10 @@ def _read(path: Path, mtime_ns: int) -> Layout:  # the mtime is part of the cach
 
 def load_layout(templates: Path, name: str) -> Layout:
     """Load the layout called `name` (e.g. 'one-page-minister') from a templates folder."""
-    path = layouts_dir(templates) / f"{name}.yaml"
+    try:
+        path = inside(templates, f"layouts/{name}.yaml")
+    except PathError as exc:
+        raise BuildError(f"layout {name!r}: {exc}") from None
     if not path.is_file():
         raise BuildError(f"no layout {name!r} in {layouts_dir(templates)}")
     return _read(path, path.stat().st_mtime_ns)

@@ -27,8 +27,9 @@ from typing import Annotated, Any, Union, get_args, get_origin
 import yaml
 from pydantic import BaseModel, ValidationError
 
-from briefgen.errors import Problem, SummaryError
+from briefgen.errors import PathError, Problem, SummaryError
 from briefgen.model import Marking, Summary
+from briefgen.paths import read_file
 
 __all__ = [
     "MAX_BYTES",
@@ -616,19 +617,14 @@ def load_summary_with_locations(path: Path, *, display_path: str | None = None) 
     """Load a summary file; return the summary and where each of its parts is written."""
     filename = display_path if display_path is not None else str(path)
     try:
-        with path.open("rb") as handle:
-            data = handle.read(MAX_BYTES + 1)
-    except OSError as exc:
-        reason = exc.strerror or exc.__class__.__name__
+        # Not path.open(): a FIFO would block for ever, and a 50 MB file is read no further than its size.
+        data = read_file(path, limit=MAX_BYTES, shown=filename)
+    except PathError as exc:
+        raise SummaryError([_problem(filename, 1, 1, _DOCUMENT, f"the file {exc.reason}")]) from None
+    except (OSError, ValueError) as exc:  # ValueError: a NUL byte in the name
+        reason = getattr(exc, "strerror", None) or str(exc) or exc.__class__.__name__
         message = f"cannot read the file: {reason[:1].lower()}{reason[1:]}"
         raise SummaryError([_problem(filename, 1, 1, _DOCUMENT, message)]) from None
-    if len(data) > MAX_BYTES:
-        try:
-            size = path.stat().st_size
-        except OSError:
-            size = len(data)
-        message = f"the file is {size:,} bytes; the limit is {MAX_BYTES:,}"
-        raise SummaryError([_problem(filename, 1, 1, _DOCUMENT, message)])
     return parse_summary_with_locations(data, filename=filename)
 
 

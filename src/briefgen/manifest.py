@@ -4,10 +4,13 @@ from __future__ import annotations
 
 import hashlib
 import json
+import os
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from briefgen.errors import PathError
+from briefgen.paths import inside, open_regular
 from briefgen.writing import write_atomic
 
 MANIFEST_NAME = "manifest.json"
@@ -17,18 +20,46 @@ MANIFEST_VERSION = 2
 READABLE_VERSIONS = (1, 2)
 
 
+#: The fingerprint of a file that is not there, and of one that cannot be read (a folder, a FIFO,
+#: a link out of its folder): neither equals any file's, so a paper citing it is stale.
+MISSING = "missing"
+UNREADABLE = "unreadable"
+
+
 def file_fingerprint(path: Path, _cache: dict[tuple[str, int, int], str] = {}) -> str:  # noqa: B006 - a deliberate per-process cache
-    """Return the sha256 of a file's bytes ('missing' if it does not exist); cached by mtime and size."""
+    """Return the sha256 of a regular file's bytes, MISSING or UNREADABLE; cached by mtime and size.
+
+    Never opens anything but a regular file (a FIFO would block), and reads in pieces, so a big
+    file costs no more memory than a small one.
+    """
     try:
         stat = path.stat()
-    except OSError:
-        return "missing"
+    except FileNotFoundError:
+        return MISSING
+    except (OSError, ValueError):
+        return UNREADABLE
     key = (str(path), stat.st_mtime_ns, stat.st_size)
     found = _cache.get(key)
     if found is None:
-        found = hashlib.sha256(path.read_bytes()).hexdigest()
+        try:
+            fd, _ = open_regular(path)
+        except (OSError, PathError):
+            return UNREADABLE
+        digest = hashlib.sha256()
+        with os.fdopen(fd, "rb") as handle:
+            while chunk := handle.read(1024 * 1024):
+                digest.update(chunk)
+        found = digest.hexdigest()
         _cache[key] = found
     return found
+
+
+def fingerprint_inside(root: Path, relative: str) -> str:
+    """Fingerprint a file the manifest names under `root`; a path leading out of it is UNREADABLE, unread."""
+    try:
+        return file_fingerprint(inside(root, relative))
+    except PathError:
+        return UNREADABLE
 
 
 def bytes_fingerprint(data: bytes) -> str:
@@ -209,11 +240,11 @@ def current_inputs(record: PaperRecord, *, root: Path, templates: Path, version:
     for key, old in record.inputs.items():
         kind, _, rest = key.partition(":")
         if kind == "summary":
-            now[key] = file_fingerprint(root / rest)  # an absolute path (version 1) stays as it is
+            now[key] = fingerprint_inside(root, rest)
         elif kind == "source":
-            now[key] = file_fingerprint(root / rest.partition(":")[2])
+            now[key] = fingerprint_inside(root, rest.partition(":")[2])
         elif kind == "template":
-            now[key] = file_fingerprint(templates / rest)
+            now[key] = fingerprint_inside(templates, rest)
         elif kind == "version":
             now[key] = version
         else:
@@ -263,9 +294,11 @@ def stale_reasons(
         if now.get(key) == old:
             continue
         kind, _, rest = key.partition(":")
-        if kind == "source" and now[key] != "missing":
+        if kind == "source" and now[key] not in (MISSING, UNREADABLE):
             source_id, _, file = rest.partition(":")
-            if quotes_unaffected(record, source_id, (root / file).read_text(encoding="utf-8")):
+            text = _source_text(root, file)
+            # A source that cannot be read now makes the paper stale: its rebuild says why.
+            if text is not None and quotes_unaffected(record, source_id, text):
                 record.inputs[key] = now[key]
                 continue
         reasons.append(f"{kind} changed: {rest or key}")
@@ -275,6 +308,17 @@ def stale_reasons(
     return reasons
 
 
+def _source_text(root: Path, file: str) -> str | None:
+    """Return a source's text as its rebuild would read it, or None if it could not be."""
+    from briefgen.anchoring import read_source
+    from briefgen.errors import SourceError
+
+    try:
+        return read_source(root, file, source_id="")
+    except SourceError:
+        return None
+
+
 def template_files(templates: Path, layouts: list[str], formats: list[str]) -> list[str]:
     """List the template files (relative to templates/) a paper depends on, given its layouts and formats."""
     files = list(layouts)
@@ -282,10 +326,19 @@ def template_files(templates: Path, layouts: list[str], formats: list[str]) -> l
         for folder in ("html", "assets"):
             base = templates / folder
             if base.is_dir():
-                files.extend(sorted(str(p.relative_to(templates)) for p in base.rglob("*") if p.is_file()))
+                found = (p for p in base.rglob("*") if _file_in(p, templates))
+                files.extend(sorted(str(p.relative_to(templates)) for p in found))
     if "docx" in formats and (templates / "reference.docx").exists():
         files.append("reference.docx")
     return files
+
+
+def _file_in(path: Path, folder: Path) -> bool:
+    """Tell whether a path is a regular file that resolves inside `folder` (the renderer reads no other)."""
+    try:
+        return path.is_file() and path.resolve().is_relative_to(folder.resolve())
+    except (OSError, RuntimeError):
+        return False
 
 
 def sweep_temporaries(folder: Path) -> None:

@@ -13,10 +13,13 @@ from enum import IntEnum
 from pathlib import Path
 
 from briefgen import __version__
-from briefgen.errors import LockError
+from briefgen.errors import LockError, PathError
 from briefgen.manifest import Manifest, stale_reasons, summary_key, sweep_temporaries
+from briefgen.paths import read_file
 
 LOCK_NAME = ".briefgen.lock"
+# loading.MAX_BYTES, not imported: loading imports pydantic, which a regen with nothing to do never needs.
+_SUMMARY_LIMIT = 2 * 1024 * 1024
 
 
 class Outcome(IntEnum):
@@ -87,8 +90,8 @@ def read_summary_id(path: Path) -> str | None:
     import yaml
 
     try:
-        text = path.read_text(encoding="utf-8")
-    except (OSError, UnicodeDecodeError):
+        text = read_file(path, limit=_SUMMARY_LIMIT).decode("utf-8")
+    except (OSError, ValueError, PathError):  # UnicodeDecodeError is a ValueError
         return None
     loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
     depth, at_key, is_id = 0, True, False

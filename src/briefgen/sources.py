@@ -18,11 +18,14 @@ from urllib.error import HTTPError, URLError
 from urllib.parse import urlsplit
 
 from briefgen import __version__
-from briefgen.errors import OutputError
+from briefgen.anchoring import MAX_SOURCE_BYTES
+from briefgen.errors import OutputError, PathError, printable
 from briefgen.model import Source, Summary
+from briefgen.paths import inside, read_file
 from briefgen.writing import write_atomic
 
 MAX_BYTES = 5 * 1024 * 1024
+_STATE_LIMIT = 64 * 1024
 SNAPSHOT_DIR = "seeds/snapshots"
 _SCHEMES = frozenset({"http", "https"})
 _HTML_TYPES = frozenset({"text/html", "application/xhtml+xml"})
@@ -132,11 +135,21 @@ def _refresh(source: Source, root: Path, today: dt.date, timeout: float, opener:
     url = source.url
     if url is None:
         return RefreshResult(source.id, None, RefreshStatus.SKIPPED, f"{source.id}: no url", None)
-    target = root / source.file
-    state_path = root / SNAPSHOT_DIR / source.id / "state.json"
-    state = _read_state(state_path)
-    kept = root / state["snapshot"] if isinstance(state.get("snapshot"), str) else None
-    current = _sha256(target.read_bytes()) if target.is_file() else None
+    folder = f"{SNAPSHOT_DIR}/{source.id}"
+    try:
+        # Every path resolved first: a link under seeds/ must not lead a write out of the project.
+        target = inside(root, source.file)
+        state_path = inside(root, f"{folder}/state.json")
+        state = _read_state(state_path)
+        kept = _kept_snapshot(root, state)
+        current = (
+            _sha256(read_file(target, limit=MAX_SOURCE_BYTES, shown=source.file)) if target.exists() else None
+        )
+    except (PathError, OSError) as error:
+        reason = (
+            str(error) if isinstance(error, PathError) else f"cannot read {source.file}: {_describe(error)}"
+        )
+        return RefreshResult(source.id, url, RefreshStatus.FAILED, _one_line(f"{source.id}: {reason}"), None)
     # Validators only describe the text we still hold: after a hand edit or a URL change, fetch it all.
     valid = current is not None and state.get("url") == url and state.get("sha256") == current
     headers = {"User-Agent": f"briefgen/{__version__}", "Accept": "text/html, text/plain;q=0.9"}
@@ -159,7 +172,7 @@ def _refresh(source: Source, root: Path, today: dt.date, timeout: float, opener:
                 snapshot = state.get("snapshot") if kept else None
                 _write_state(state_path, new_state | {"snapshot": snapshot, "status": "unchanged"})
             return RefreshResult(source.id, url, RefreshStatus.UNCHANGED, f"{source.id}: unchanged", kept)
-        snapshot_path = root / SNAPSHOT_DIR / source.id / f"{today.isoformat()}.txt"
+        snapshot_path = inside(root, f"{folder}/{today.isoformat()}.txt")
         # Snapshot first, the cited file second, the state last: a run cut short leaves state that
         # no longer matches the file, so the next run fetches in full instead of trusting a 304.
         write_atomic(snapshot_path, text.encode("utf-8"))
@@ -170,15 +183,31 @@ def _refresh(source: Source, root: Path, today: dt.date, timeout: float, opener:
         return RefreshResult(source.id, url, RefreshStatus.UPDATED, message, snapshot_path)
     except _FetchError as failure:
         reason = str(failure)
-    except OutputError as error:
+    except (OutputError, PathError) as error:
         reason = str(error)
     if kept is not None:
         tail = f"kept the snapshot of {kept.stem}"
     else:
         tail = f"kept {source.file}" if current is not None else "nothing stored yet"
-    # One line whatever the exception text held.
-    message = " ".join(f"{source.id}: {url}: {reason}; {tail}".split())
-    return RefreshResult(source.id, url, RefreshStatus.FAILED, message, kept)
+    return RefreshResult(
+        source.id, url, RefreshStatus.FAILED, _one_line(f"{source.id}: {url}: {reason}; {tail}"), kept
+    )
+
+
+def _one_line(message: str) -> str:
+    """Return a message as one line whatever the exception text held."""
+    return printable(" ".join(message.split()))
+
+
+def _kept_snapshot(root: Path, state: dict[str, Any]) -> Path | None:
+    """Return the snapshot the state names, if it is a path inside the project."""
+    snapshot = state.get("snapshot")
+    if not isinstance(snapshot, str):
+        return None
+    try:
+        return inside(root, snapshot)
+    except PathError:
+        return None
 
 
 def _fetch(
@@ -349,8 +378,8 @@ def _sha256(data: bytes) -> str:
 def _read_state(path: Path) -> dict[str, Any]:
     """Return the saved fetch state, or nothing if it is missing or unreadable (forcing a full fetch)."""
     try:
-        state = json.loads(path.read_text(encoding="utf-8"))
-    except (OSError, ValueError):
+        state = json.loads(read_file(path, limit=_STATE_LIMIT))
+    except (OSError, ValueError, PathError):
         return {}
     return state if isinstance(state, dict) else {}
 

@@ -9,11 +9,14 @@ from pathlib import Path
 from typing import Literal
 from urllib.parse import urlsplit
 
-from jinja2 import FileSystemLoader, StrictUndefined
+from jinja2 import BaseLoader, Environment, StrictUndefined, TemplateError, TemplateNotFound
+from jinja2.loaders import split_template_path
 from jinja2.sandbox import SandboxedEnvironment
 from markupsafe import Markup
 
 from briefgen.brief import Brief, Citation
+from briefgen.errors import BuildError, PathError
+from briefgen.paths import inside, read_file
 from briefgen.render import templates_dir
 
 Media = Literal["print", "screen"]
@@ -37,31 +40,97 @@ def render_html(brief: Brief, *, media: Media = "print") -> str:
         raise ValueError(f"media must be 'print' or 'screen', not {media!r}")
     root = templates_dir()
     env = _environment(root)
-    template = env.get_template("paper.html.j2")
     screen_css = Markup("")
     if media == "screen":
         # Our own file, inlined so the .html stands alone; guard against it closing the element.
-        css = (root / "assets" / "css" / "screen.css").read_text(encoding="utf-8")
+        css = _read_template_file(root, "assets/css/screen.css")
         screen_css = Markup(css.replace("</", "<\\/"))
-    return template.render(
-        brief=brief,
-        media=media,
-        style=brief.citation_style.value,
-        screen_css=screen_css,
-        contents=_contents(brief),
-        endnotes=_endnotes(brief),
-        claim_anchor=_first_use("claim-"),
-        fnref_anchor=_first_use("fnref-"),
-        link_url=_link_url,
-        heading_text=_heading_text,
-    )
+    try:
+        return env.get_template("paper.html.j2").render(
+            brief=brief,
+            media=media,
+            style=brief.citation_style.value,
+            screen_css=screen_css,
+            contents=_contents(brief),
+            endnotes=_endnotes(brief),
+            claim_anchor=_first_use("claim-"),
+            fnref_anchor=_first_use("fnref-"),
+            link_url=_link_url,
+            heading_text=_heading_text,
+        )
+    except TemplateError as exc:
+        # A sandbox violation, a syntax error or a missing template: the templates' fault, one line.
+        raise BuildError(f"{_where(exc)}template error: {type(exc).__name__}: {exc}") from None
+
+
+def _where(exc: TemplateError) -> str:
+    """Return 'file:line: ' for a template error that knows where it happened, else ''."""
+    name = getattr(exc, "name", None) or getattr(exc, "filename", None)
+    line = getattr(exc, "lineno", None)
+    if isinstance(exc, TemplateNotFound) or not name:
+        return ""
+    return f"templates/html/{name}:{line}: " if line else f"templates/html/{name}: "
+
+
+#: A template or stylesheet is a few kilobytes; a bigger file is a mistake.
+MAX_TEMPLATE_BYTES = 1024 * 1024
+
+
+def _read_template_file(root: Path, relative: str) -> str:
+    """Read a file of the templates folder that resolves inside it; raise BuildError if it cannot be."""
+    try:
+        data = read_file(inside(root, relative), limit=MAX_TEMPLATE_BYTES, shown=relative)
+        return data.decode("utf-8")
+    except PathError as exc:
+        raise BuildError(str(exc)) from None
+    except OSError as exc:
+        raise BuildError(f"{relative}: cannot read: {exc.strerror}") from None
+    except UnicodeDecodeError as exc:
+        raise BuildError(f"{relative}: not UTF-8 (bad byte at offset {exc.start})") from None
+
+
+class ContainedLoader(BaseLoader):
+    """Load templates from one folder, refusing any that resolves outside it or is not a regular file.
+
+    Jinja2's FileSystemLoader refuses `..` but follows symbolic links, so a link under html/ could
+    `{% include %}` any file on the machine into a paper.
+    """
+
+    def __init__(self, folder: Path) -> None:
+        self.folder = folder.resolve()
+
+    def get_source(self, environment: Environment, template: str) -> tuple[str, str, Callable[[], bool]]:
+        """Return a template's text, its file name and a check that it has not changed since."""
+        relative = "/".join(split_template_path(template))  # refuses '..'
+        try:
+            path = inside(self.folder, relative)
+            data = read_file(path, limit=MAX_TEMPLATE_BYTES, shown=relative)
+            mtime = path.stat().st_mtime_ns
+        except FileNotFoundError:
+            raise TemplateNotFound(template) from None
+        except PathError as exc:
+            raise BuildError(f"template {exc.shown}: {exc.reason}") from None
+        except OSError as exc:
+            raise BuildError(f"template {relative}: cannot read: {exc.strerror}") from None
+        try:
+            text = data.decode("utf-8")
+        except UnicodeDecodeError as exc:
+            raise BuildError(f"template {relative}: not UTF-8 (bad byte at offset {exc.start})") from None
+
+        def uptodate() -> bool:
+            try:
+                return path.stat().st_mtime_ns == mtime
+            except OSError:
+                return False
+
+        return text, str(path), uptodate
 
 
 @lru_cache(maxsize=4)
 def _environment(root: Path) -> SandboxedEnvironment:
     """Build the Jinja2 environment for one templates folder, once."""
     return SandboxedEnvironment(
-        loader=FileSystemLoader(root / "html"),
+        loader=ContainedLoader(root / "html"),
         undefined=StrictUndefined,
         autoescape=True,
         trim_blocks=True,
