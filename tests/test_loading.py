@@ -96,6 +96,10 @@ BAD_CASES: dict[str, str] = {
     "empty_required_text.yaml": (
         "tests/data/empty_required_text.yaml:67:5: claims[2].full: expected text, not an empty value"
     ),
+    "escape_sequence.yaml": (
+        "tests/data/escape_sequence.yaml:46:11: claims[0].full: control character U+001B is not allowed "
+        "in text"
+    ),
     "likelihood_on_fact.yaml": (
         "tests/data/likelihood_on_fact.yaml:38:5: claims[0]: only an assessment may carry a likelihood"
     ),
@@ -106,6 +110,10 @@ BAD_CASES: dict[str, str] = {
     "norway_no_kept_as_text.yaml": (
         "tests/data/norway_no_kept_as_text.yaml:89:5: editions[0].name: expected an id of "
         "lower-case letters, digits and hyphens, not 'NO'"
+    ),
+    "nul_in_file_name.yaml": (
+        "tests/data/nul_in_file_name.yaml:20:11: sources[0].file: control character U+0000 is not allowed "
+        "in text"
     ),
     "parties_only_one.yaml": (
         "tests/data/parties_only_one.yaml:6:3: subject.parties: expected at least 2 items, not 1"

@@ -56,6 +56,9 @@ _SYNTAX = "(yaml)"
 _NULLS = frozenset({"", "~", "null", "Null", "NULL"})
 # Characters YAML 1.1 allows in a stream; anything else is refused by the reader.
 _NOT_PRINTABLE = re.compile("[^\t\n\r\x20-\x7e\x85\xa0-\ud7ff\ue000-\ufffd\U00010000-\U0010ffff]")
+# Control characters a double-quoted scalar can still hold through its escapes once the stream is
+# read: tab and newline are text; the others (ESC, NUL, C1…) would reach a terminal or a paper raw.
+_CONTROL_IN_TEXT = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f]")
 _REFUSED_MARKINGS = frozenset({"SECRET", "TOP SECRET", "TOP-SECRET", "TOP_SECRET"})
 _MAX_SHOWN = 40
 _MAX_KNOWN = 12
@@ -146,6 +149,8 @@ class _Builder:
         if isinstance(event, yaml.ScalarEvent):
             if event.implicit[0] and event.value in _NULLS:
                 return None
+            if not self._printable(event, path):
+                return None
             return event.value
         if isinstance(event, yaml.AliasEvent):
             self._alias(event, path)
@@ -155,6 +160,16 @@ class _Builder:
         if isinstance(event, yaml.SequenceStartEvent):
             return self._sequence(path, depth)
         return self._mapping(path, depth)
+
+    def _printable(self, event: yaml.ScalarEvent, path: DataPath) -> bool:
+        """Report a control character a quoted scalar's escapes made (`"\\e[31m"`, `"\\0"`); say if none."""
+        bad = _CONTROL_IN_TEXT.search(event.value)
+        if bad is None:
+            return True
+        self.poisoned.append(path)
+        message = f"control character U+{ord(bad.group()):04X} is not allowed in text"
+        self._problem(event, _field(path), message)
+        return False
 
     def _alias(self, event: yaml.AliasEvent, path: DataPath) -> None:
         self.poisoned.append(path)
@@ -182,6 +197,9 @@ class _Builder:
             key = key_event.value
             key_path = (*path, key)
             value_event = self._next()
+            if not self._printable(key_event, key_path):
+                self._skip(value_event, key_path, depth)
+                continue
             if key in first_line:
                 message = f"duplicate key {_quote(key)}; first at line {first_line[key]}"
                 self._problem(key_event, _field(key_path), message)
