@@ -10,7 +10,7 @@ from typing import Annotated, TypeVar
 
 import typer
 
-from briefgen.errors import BriefgenError, LockError, SummaryError
+from briefgen.errors import BriefgenError, LockError, SummaryError, printable
 
 E = TypeVar("E", bound=Enum)
 
@@ -23,6 +23,13 @@ app.add_typer(sources_app, name="sources")
 DEBUG = {"on": False}
 
 
+def _echo(line: str, *, err: bool | None = None) -> None:
+    """Print a line with its control characters escaped; `error:` and `warning:` lines go to stderr."""
+    if err is None:
+        err = line.startswith(("error:", "warning:"))
+    typer.echo(printable(line), err=err)
+
+
 def _fail(exc: BriefgenError, code: int = 1) -> typer.Exit:
     """Print an error as `error: …` lines (one per problem) and return the exit to raise."""
     if DEBUG["on"]:
@@ -32,7 +39,7 @@ def _fail(exc: BriefgenError, code: int = 1) -> typer.Exit:
             typer.echo(f"{problem.severity}: {problem}", err=True)
     else:
         for line in str(exc).splitlines() or ["unknown error"]:
-            typer.echo(f"error: {line}", err=True)
+            _echo(f"error: {line}")
     return typer.Exit(code)
 
 
@@ -84,7 +91,8 @@ def check(
         else:
             for problem in report.problems:
                 typer.echo(f"{problem.severity}: {problem}", err=True)
-            typer.echo("\n".join(report.lines()))
+            for line in report.lines():
+                _echo(line)
     if as_json:
         typer.echo(json.dumps(reports if len(reports) != 1 else reports[0], indent=2, ensure_ascii=False))
     if failed:
@@ -136,7 +144,7 @@ def build(
             failed = True
             continue
         for line in results.lines:
-            typer.echo(line, err=line.startswith(("error:", "warning:")))
+            _echo(line)
         failed = failed or results.failed
     if failed:
         raise typer.Exit(1)
@@ -164,7 +172,7 @@ def regen(
     except BriefgenError as exc:
         raise _fail(exc, Outcome.ERROR) from None
     for line in report.lines:
-        typer.echo(line, err=line.startswith("error"))
+        _echo(line)
     raise typer.Exit(int(report.outcome))
 
 
@@ -182,7 +190,7 @@ def watch(
 
     typer.echo("watching for changes; Ctrl-C to stop", err=True)
     try:
-        run_watch(_summaries(summaries), out=out, templates=templates_dir(), emit=typer.echo, poll=poll)
+        run_watch(_summaries(summaries), out=out, templates=templates_dir(), emit=_echo, poll=poll)
     except KeyboardInterrupt:
         raise typer.Exit(0) from None
     except BriefgenError as exc:
@@ -268,7 +276,7 @@ def quotes_update(
         except BriefgenError as exc:
             raise _fail(exc) from None
         for change in report.changes:
-            typer.echo(str(change))
+            _echo(str(change))
         for problem in report.problems:
             typer.echo(f"{problem.severity}: {problem}", err=True)
         count = len(report.changes)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import hashlib
 import json
 import os
@@ -9,15 +10,16 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from briefgen.errors import PathError
-from briefgen.paths import inside, open_regular
-from briefgen.writing import write_atomic
+from briefgen.errors import OutputError, PathError
+from briefgen.manifest_shape import ManifestDamageError, read_manifest
+from briefgen.paths import inside, open_regular, read_file
+from briefgen.writing import describe, write_atomic
 
 MANIFEST_NAME = "manifest.json"
-# 2: summaries keyed by their path relative to the project root. Version 1 manifests (keyed by
-# absolute path) are still read, and their keys adopted (Manifest.adopt).
+#: A manifest of a hundred summaries of fifteen papers is a few megabytes; this is far beyond it.
+MAX_MANIFEST_BYTES = 256 * 1024 * 1024
+# 2: summaries keyed by their path relative to the project root (manifest_shape.READABLE_VERSIONS).
 MANIFEST_VERSION = 2
-READABLE_VERSIONS = (1, 2)
 
 
 #: The fingerprint of a file that is not there, and of one that cannot be read (a folder, a FIFO,
@@ -163,6 +165,8 @@ class Manifest:
 
     out: Path
     summaries: dict[str, SummaryRecord] = field(default_factory=dict)
+    damage: str | None = None  # what was wrong with the file, if it could not be used
+    notes: list[str] = field(default_factory=list)  # warnings for the run to print
 
     @property
     def path(self) -> Path:
@@ -170,16 +174,32 @@ class Manifest:
         return self.out / MANIFEST_NAME
 
     @classmethod
-    def load(cls, out: Path) -> Manifest:
-        """Read the manifest of an output folder; a missing or unreadable one is empty."""
+    def load(cls, out: Path, *, repair: bool = False) -> Manifest:
+        """Read the manifest of an output folder; a missing one is empty, and so is a damaged one.
+
+        `damage` then says what is wrong with it. With `repair` (only when holding the output
+        lock), a damaged manifest is set aside as `manifest.json.damaged-<time>`, `notes` gets a
+        warning line saying so, and temporary files a failed save left in the folder are removed.
+        """
         manifest = cls(out=out)
         try:
-            data = json.loads((out / MANIFEST_NAME).read_text(encoding="utf-8"))
-        except (OSError, ValueError):
+            data = read_manifest(manifest.path, limit=MAX_MANIFEST_BYTES)
+        except FileNotFoundError:
+            data = None
+        except ManifestDamageError as exc:
+            manifest.damage = str(exc)
+            data = None
+        if repair:
+            sweep_temporaries(out)
+            if manifest.damage is not None:
+                aside = _set_aside(manifest.path)
+                manifest.notes.append(
+                    f"warning: {manifest.path} is damaged ({manifest.damage}); "
+                    f"set it aside as {aside} and rebuilt every paper"
+                )
+        if data is None:
             return manifest
-        if data.get("version") not in READABLE_VERSIONS:
-            return manifest
-        for path, entry in data.get("summaries", {}).items():
+        for path, entry in data["summaries"].items():
             manifest.summaries[path] = SummaryRecord(
                 path=path,
                 id=entry["id"],
@@ -203,9 +223,9 @@ class Manifest:
         }
         text = json.dumps(data, indent=1, ensure_ascii=False) + "\n"
         try:
-            if self.path.read_text(encoding="utf-8") == text:
+            if read_file(self.path, limit=MAX_MANIFEST_BYTES) == text.encode("utf-8"):
                 return False
-        except OSError:
+        except (OSError, PathError):
             pass
         write_atomic(self.path, text.encode("utf-8"))
         return True
@@ -232,6 +252,21 @@ class Manifest:
                 paper.rename_input(f"summary:{old}", f"summary:{key}")
             self.summaries[key] = record
         return changed
+
+
+def _set_aside(path: Path) -> Path:
+    """Rename a damaged manifest out of the way, keeping it for a person to look at; return its new path."""
+    stamp = dt.datetime.now(dt.UTC).strftime("%Y%m%dT%H%M%SZ")
+    aside = path.with_name(f"{path.name}.damaged-{stamp}")
+    number = 1
+    while aside.exists():
+        number += 1
+        aside = path.with_name(f"{path.name}.damaged-{stamp}-{number}")
+    try:
+        path.rename(aside)
+    except OSError as exc:
+        raise OutputError(f"cannot set the damaged {path} aside: {describe(exc)}") from None
+    return aside
 
 
 def current_inputs(record: PaperRecord, *, root: Path, templates: Path, version: str) -> dict[str, str]:

@@ -13,9 +13,10 @@ from enum import IntEnum
 from pathlib import Path
 
 from briefgen import __version__
-from briefgen.errors import LockError, PathError
+from briefgen.errors import LockError, OutputError, PathError
 from briefgen.manifest import Manifest, stale_reasons, summary_key, sweep_temporaries
-from briefgen.paths import read_file
+from briefgen.paths import kind_of, read_file
+from briefgen.writing import describe
 
 LOCK_NAME = ".briefgen.lock"
 # loading.MAX_BYTES, not imported: loading imports pydantic, which a regen with nothing to do never needs.
@@ -56,9 +57,14 @@ class RegenReport:
 @contextlib.contextmanager
 def output_lock(out: Path, *, wait: float = 0.0) -> Iterator[None]:
     """Hold an exclusive lock on an output folder; wait up to `wait` seconds for another run."""
-    out.mkdir(parents=True, exist_ok=True)
-    path = out / LOCK_NAME
-    fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o644)
+    if out.exists() and not out.is_dir():
+        kind = kind_of(out.stat().st_mode)
+        raise OutputError(f"cannot use {out} as the output folder: it is {kind}")
+    try:
+        out.mkdir(parents=True, exist_ok=True)
+        fd = os.open(out / LOCK_NAME, os.O_RDWR | os.O_CREAT | os.O_CLOEXEC, 0o666)
+    except OSError as exc:
+        raise OutputError(f"cannot lock the output folder {out}: {describe(exc)}") from None
     deadline = time.monotonic() + wait
     try:
         while True:
@@ -180,7 +186,8 @@ def regen(
     templates = templates or templates_dir()
     report = RegenReport()
     with output_lock(out, wait=wait):
-        manifest = Manifest.load(out)
+        manifest = Manifest.load(out, repair=True)
+        report.lines.extend(manifest.notes)
         for root in {s.resolve().parent.parent for s in summaries}:
             manifest.adopt(root)
         # Two summaries with one id would overwrite each other's papers: refuse before writing.

@@ -176,7 +176,8 @@ def build_papers(
     )
     results = Results()
     with output_lock(out, wait=wait):
-        manifest = Manifest.load(out)
+        manifest = Manifest.load(out, repair=True)
+        results.lines.extend(manifest.notes)
         manifest.adopt(inputs.root)
         problems = duplicate_ids([summary], manifest)
         if problems:  # its papers would overwrite another summary's

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from collections.abc import Callable
 from dataclasses import dataclass
 from functools import lru_cache
@@ -9,7 +10,14 @@ from pathlib import Path
 from typing import Literal
 from urllib.parse import urlsplit
 
-from jinja2 import BaseLoader, Environment, StrictUndefined, TemplateError, TemplateNotFound
+from jinja2 import (
+    BaseLoader,
+    Environment,
+    StrictUndefined,
+    TemplateError,
+    TemplateNotFound,
+    TemplateSyntaxError,
+)
 from jinja2.loaders import split_template_path
 from jinja2.sandbox import SandboxedEnvironment
 from markupsafe import Markup
@@ -60,16 +68,24 @@ def render_html(brief: Brief, *, media: Media = "print") -> str:
         )
     except TemplateError as exc:
         # A sandbox violation, a syntax error or a missing template: the templates' fault, one line.
-        raise BuildError(f"{_where(exc)}template error: {type(exc).__name__}: {exc}") from None
+        message = " ".join(str(exc).split())
+        raise BuildError(f"{brief.name}: {_where(exc, root)}{type(exc).__name__}: {message}") from None
 
 
-def _where(exc: TemplateError) -> str:
-    """Return 'file:line: ' for a template error that knows where it happened, else ''."""
-    name = getattr(exc, "name", None) or getattr(exc, "filename", None)
-    line = getattr(exc, "lineno", None)
-    if isinstance(exc, TemplateNotFound) or not name:
-        return ""
-    return f"templates/html/{name}:{line}: " if line else f"templates/html/{name}: "
+def _where(exc: TemplateError, root: Path) -> str:
+    """Return 'templates/html/<file>:<line>: ' for where a template went wrong, if known, else ''."""
+    if isinstance(exc, TemplateSyntaxError) and exc.name:
+        return f"templates/html/{exc.name}:{exc.lineno}: "
+    # Jinja2 rewrites the traceback of an error at run time so that its frames name template lines.
+    where = ""
+    html = str(root.resolve() / "html")
+    tb = exc.__traceback__
+    while tb is not None:
+        filename = tb.tb_frame.f_code.co_filename
+        if filename.startswith(html + os.sep):
+            where = f"templates/html/{filename[len(html) + 1 :]}:{tb.tb_lineno}: "
+        tb = tb.tb_next
+    return where
 
 
 #: A template or stylesheet is a few kilobytes; a bigger file is a mistake.
