@@ -13,11 +13,12 @@ from pathlib import Path
 from typing import Any
 
 from briefgen import __version__
-from briefgen.anchoring import Grade, QuoteCheck, anchor_summary
+from briefgen.anchoring import Grade, QuoteCheck, anchor_texts, read_sources
 from briefgen.brief import Brief, block_items, items_of
 from briefgen.errors import BuildError, EvidenceError, FitError, QualityError, SummaryError
 from briefgen.layouts import Layout, apply_override, load_layout
-from briefgen.loading import load_summary_with_locations
+from briefgen.loading import parse_summary_with_locations, read_summary_file
+from briefgen.manifest import bytes_fingerprint, template_fingerprints
 from briefgen.model import Audience, Claim, Edition, Format, Length, Summary
 from briefgen.quality import KEY_POINT_SECTIONS, Quality, assess_quality
 from briefgen.selection import Evidence, Trims, select_content, words
@@ -52,6 +53,10 @@ class Inputs:
     summary: Summary
     checks: list[QuoteCheck]
     evidence: Evidence
+    # What was read, fingerprinted as read ("summary", "source:<id>", "template:<rel>"): recorded in
+    # the manifest instead of the files as they are once the paper is built, so that a file saved
+    # while a build runs leaves the paper stale, not current.
+    fingerprints: dict[str, str] = field(default_factory=dict)
 
 
 def project_root(summary_path: Path) -> Path:
@@ -75,14 +80,21 @@ def verify_inputs(path: Path, *, root: Path | None = None, strict: bool = True) 
     """
     from briefgen.check import quote_problems
 
-    summary, locations = load_summary_with_locations(path)
+    data = read_summary_file(path, filename=str(path))
+    summary, locations = parse_summary_with_locations(data, filename=str(path))
     root = root or project_root(path)
-    checks = anchor_summary(summary, root)
+    texts = read_sources(summary, root)
+    checks = anchor_texts(summary, texts)
     if strict:
         problems = quote_problems(checks, locations, str(path))
         if problems:
             raise SummaryError(problems)
-    return Inputs(path=path, root=root, summary=summary, checks=checks, evidence=evidence_of(summary, checks))
+    fingerprints = {"summary": bytes_fingerprint(data)}
+    fingerprints.update({f"source:{i}": bytes_fingerprint(t.encode("utf-8")) for i, t in texts.items()})
+    evidence = evidence_of(summary, checks)
+    return Inputs(
+        path=path, root=root, summary=summary, checks=checks, evidence=evidence, fingerprints=fingerprints
+    )
 
 
 def evidence_of(summary: Summary, checks: list[QuoteCheck]) -> Evidence:
@@ -262,6 +274,8 @@ class Builder:
         self.inputs = inputs
         self.templates = templates or default_templates()
         self.allow_warnings = allow_warnings
+        # Now, before any template is read: one saved during the build leaves its papers stale.
+        inputs.fingerprints.update(template_fingerprints(self.templates))
 
     def layout(self, name: str) -> Layout:
         """Load a layout from this builder's templates, with the summary's own changes to it."""

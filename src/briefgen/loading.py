@@ -39,6 +39,7 @@ __all__ = [
     "load_summary_with_locations",
     "parse_summary",
     "parse_summary_with_locations",
+    "read_summary_file",
     "read_yaml_with_locations",
 ]
 
@@ -634,6 +635,11 @@ def parse_summary(text: str | bytes, *, filename: str) -> Summary:
 def load_summary_with_locations(path: Path, *, display_path: str | None = None) -> tuple[Summary, Locations]:
     """Load a summary file; return the summary and where each of its parts is written."""
     filename = display_path if display_path is not None else str(path)
+    return parse_summary_with_locations(read_summary_file(path, filename=filename), filename=filename)
+
+
+def read_summary_file(path: Path, *, filename: str) -> bytes:
+    """Return a summary file's bytes; raise SummaryError if it cannot be read, is too big or is no file."""
     try:
         # Not path.open(): a FIFO would block for ever, and a 50 MB file is read no further than its size.
         data = read_file(path, limit=MAX_BYTES, shown=filename)
@@ -643,7 +649,7 @@ def load_summary_with_locations(path: Path, *, display_path: str | None = None) 
         reason = getattr(exc, "strerror", None) or str(exc) or exc.__class__.__name__
         message = f"cannot read the file: {reason[:1].lower()}{reason[1:]}"
         raise SummaryError([_problem(filename, 1, 1, _DOCUMENT, message)]) from None
-    return parse_summary_with_locations(data, filename=filename)
+    return data
 
 
 def load_summary(path: Path, *, display_path: str | None = None) -> Summary:

@@ -368,6 +368,15 @@ def template_files(templates: Path, layouts: list[str], formats: list[str]) -> l
     return files
 
 
+def template_fingerprints(templates: Path) -> dict[str, str]:
+    """Fingerprint every file a paper may use from a templates folder, keyed "template:<relative path>"."""
+    files = [
+        str(p.relative_to(templates)) for p in templates.glob("layouts/*.yaml") if _file_in(p, templates)
+    ]
+    files += template_files(templates, [], ["pdf", "docx"])
+    return {f"template:{rel}": fingerprint_inside(templates, rel) for rel in files}
+
+
 def _file_in(path: Path, folder: Path) -> bool:
     """Tell whether a path is a regular file that resolves inside `folder` (the renderer reads no other)."""
     try:

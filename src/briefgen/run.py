@@ -95,12 +95,17 @@ def record_paper(paper: Paper, inputs: Inputs, *, templates: Path, options: dict
                 sources.add(ev.source)
                 quotes.append({"source": ev.source, "quote": ev.quote, "anchor": None})
     formats = [f.value for f in paper.edition.formats]
-    fingerprints = {f"summary:{summary_key(inputs.path)}": file_fingerprint(inputs.path.resolve())}
+    # As read when the build began (Inputs.fingerprints), if known; else as the files are now.
+    read = inputs.fingerprints
+    fingerprints = {
+        f"summary:{summary_key(inputs.path)}": read.get("summary") or file_fingerprint(inputs.path.resolve())
+    }
     for source_id in sorted(sources):
         file = summary.source(source_id).file
-        fingerprints[f"source:{source_id}:{file}"] = file_fingerprint(inputs.root / file)
+        now = read.get(f"source:{source_id}") or file_fingerprint(inputs.root / file)
+        fingerprints[f"source:{source_id}:{file}"] = now
     for rel in template_files(templates, list(brief.layout_files), formats):
-        fingerprints[f"template:{rel}"] = file_fingerprint(templates / rel)
+        fingerprints[f"template:{rel}"] = read.get(f"template:{rel}") or file_fingerprint(templates / rel)
     fingerprints["version"] = __version__
     fingerprints["options"] = json.dumps(options, sort_keys=True)
     fit = {}
