@@ -6,6 +6,7 @@ import datetime as dt
 import json
 import socket
 import threading
+import time
 import urllib.request
 from collections.abc import Iterator
 from dataclasses import dataclass, field
@@ -18,6 +19,7 @@ import pytest
 from briefgen import __version__
 from briefgen.model import Summary
 from briefgen.sources import (
+    DEADLINE_SECONDS,
     MAX_BYTES,
     RefreshStatus,
     Response,
@@ -390,3 +392,166 @@ def test_extract_lines_lists_and_whitespace() -> None:
 
 def test_extract_of_an_empty_page_is_empty() -> None:
     assert extract_main_text("<script>only()</script><style>p {}</style>") == ""
+
+
+# --- servers that send slowly or for ever: a total deadline and a byte cap ---------------------
+
+
+class _Drip(BaseHTTPRequestHandler):
+    """Send a page one byte at a time (headers too, if asked), or a body that never ends."""
+
+    mode = "body"
+    pause = 0.2
+
+    def do_GET(self) -> None:
+        head = b"HTTP/1.1 200 OK\r\nContent-Type: text/plain\r\nContent-Length: 100000\r\n\r\n"
+        try:
+            if self.mode == "headers":
+                for byte in head:
+                    self.wfile.write(bytes([byte]))
+                    self.wfile.flush()
+                    time.sleep(self.pause)
+            elif self.mode == "body":
+                self.wfile.write(head)
+                for _ in range(100000):
+                    self.wfile.write(b"x")
+                    self.wfile.flush()
+                    time.sleep(self.pause)
+            else:  # endless, as fast as it goes, with no length
+                self.wfile.write(b"HTTP/1.1 200 OK\r\nContent-Type: text/plain\r\nConnection: close\r\n\r\n")
+                while True:
+                    self.wfile.write(b"y" * 65536)
+        except OSError:
+            pass  # the client hung up: what it should do
+
+    def log_message(self, format: str, *args: Any) -> None:
+        pass
+
+
+@pytest.fixture
+def drip() -> Iterator[tuple[type[_Drip], str]]:
+    handler = type("Drip", (_Drip,), {})
+    httpd = ThreadingHTTPServer(("127.0.0.1", 0), handler)
+    httpd.daemon_threads = True
+    thread = threading.Thread(target=httpd.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True)
+    thread.start()
+    yield handler, f"http://127.0.0.1:{httpd.server_address[1]}/slow"
+    httpd.shutdown()
+    httpd.server_close()
+
+
+@pytest.mark.parametrize("mode", ["body", "headers"])
+def test_a_server_that_drips_is_cut_off_at_the_total_deadline(
+    drip: tuple[type[_Drip], str], tmp_path: Path, mode: str
+) -> None:
+    handler, url = drip
+    handler.mode = mode
+    started = time.monotonic()
+    # Each read gets a byte well within its 20 s timeout: only a total deadline stops this.
+    [result] = refresh_sources(_summary(url), tmp_path, today=DAY1, timeout=20, deadline=1.5)
+    elapsed = time.monotonic() - started
+    assert result.status is RefreshStatus.FAILED
+    assert result.message == f"page: {url}: no complete response within 1.5 s; nothing stored yet"
+    assert 1.5 <= elapsed < 4
+    assert not (tmp_path / "seeds").exists()
+
+
+def test_an_endless_body_is_cut_off_at_the_byte_cap(drip: tuple[type[_Drip], str], tmp_path: Path) -> None:
+    handler, url = drip
+    handler.mode = "endless"
+    started = time.monotonic()
+    [result] = refresh_sources(_summary(url), tmp_path, today=DAY1, max_bytes=256 * 1024)
+    assert time.monotonic() - started < 5
+    assert result.status is RefreshStatus.FAILED
+    assert result.message == f"page: {url}: response larger than 256 KB; nothing stored yet"
+
+
+def test_the_default_deadline_and_cap() -> None:
+    import inspect
+
+    parameters = inspect.signature(refresh_sources).parameters
+    assert parameters["deadline"].default == DEADLINE_SECONDS == 60.0
+    assert parameters["max_bytes"].default == MAX_BYTES == 5 * 1024 * 1024
+
+
+# --- snapshots, character sets and control characters ------------------------------------------
+
+
+def test_a_second_change_on_the_same_day_keeps_both_snapshots(server: Server, tmp_path: Path) -> None:
+    refresh_sources(_summary(server.url), tmp_path, today=DAY1)
+    for n, word in enumerate(["a treaty", "an accord"], start=2):
+        server.site.body = PAGE.replace("deepen cooperation", f"sign {word}").encode("utf-8")
+        server.site.etag = f'"v{n}"'
+        [result] = refresh_sources(_summary(server.url), tmp_path, today=DAY1)
+        assert result.message == f"page: updated; wrote seeds/snapshots/page/2026-11-20.{n}.txt"
+    folder = tmp_path / "seeds/snapshots/page"
+    assert sorted(p.name for p in folder.glob("*.txt")) == [
+        "2026-11-20.2.txt",
+        "2026-11-20.3.txt",
+        "2026-11-20.txt",
+    ]
+    assert (folder / "2026-11-20.txt").read_text() == PAGE_TEXT
+    assert "sign a treaty" in (folder / "2026-11-20.2.txt").read_text()
+    assert _state(tmp_path)["snapshot"] == "seeds/snapshots/page/2026-11-20.3.txt"
+
+
+CAFE = "Caf\u00e9 \u2019quoted\u2019 text.\n"
+
+
+@pytest.mark.parametrize(
+    ("content_type", "body", "warning"),
+    [
+        # The header says Latin-1, but the bytes are UTF-8 (stored as "CafÃ©" before).
+        (
+            "text/plain; charset=iso-8859-1",
+            CAFE.encode("utf-8"),
+            "page: the page says its text is iso-8859-1, but it is UTF-8; read as UTF-8",
+        ),
+        # The header says UTF-8, but the bytes are Windows-1252 (stored with U+FFFD before).
+        (
+            "text/plain; charset=utf-8",
+            CAFE.encode("cp1252"),
+            "page: the page says its text is utf-8, but byte 0xe9 at offset 3 is not; read as windows-1252",
+        ),
+        # Nothing declared, not UTF-8.
+        (
+            "text/plain",
+            CAFE.encode("cp1252"),
+            "page: the page does not say how its text is encoded, and it is not UTF-8; read as windows-1252",
+        ),
+        # Declared in the page itself, and right: no warning.
+        (
+            "text/html",
+            b'<html><head><meta charset="windows-1252"></head><body><p>' + CAFE.encode("cp1252"),
+            None,
+        ),
+        # A character set no one knows.
+        (
+            "text/plain; charset=klingon",
+            CAFE.encode("cp1252"),
+            "page: the page says its text is klingon, which is not a known character set; "
+            "read as windows-1252",
+        ),
+    ],
+)
+def test_the_character_set_is_detected_and_a_wrong_one_is_reported(
+    server: Server, tmp_path: Path, content_type: str, body: bytes, warning: str | None
+) -> None:
+    server.site.content_type = content_type
+    server.site.body = body
+
+    [result] = refresh_sources(_summary(server.url), tmp_path, today=DAY1)
+
+    assert result.status is RefreshStatus.UPDATED
+    assert (tmp_path / "seeds/page.txt").read_text(encoding="utf-8") == CAFE
+    assert list(result.warnings) == ([warning] if warning else [])
+
+
+def test_control_characters_in_a_page_are_removed_and_reported(server: Server, tmp_path: Path) -> None:
+    server.site.content_type = "text/plain; charset=utf-8"
+    server.site.body = b"Joint \x1b[31mstatement\x00 of\x07 intent.\n"
+
+    [result] = refresh_sources(_summary(server.url), tmp_path, today=DAY1)
+
+    assert (tmp_path / "seeds/page.txt").read_text() == "Joint [31mstatement of intent.\n"
+    assert list(result.warnings) == ["page: removed 3 control characters (the first U+001B at offset 6)"]

@@ -242,9 +242,9 @@ def sources_refresh(
                 if result.status is RefreshStatus.SKIPPED:
                     continue
                 failed = failed or result.status is RefreshStatus.FAILED
-                typer.echo(
-                    f"{result.status.value}: {result.message}", err=result.status is RefreshStatus.FAILED
-                )
+                _echo(f"{result.status.value}: {result.message}", err=result.status is RefreshStatus.FAILED)
+                for warning in result.warnings:
+                    _echo(f"warning: {warning}")
     except BriefgenError as exc:
         raise _fail(exc) from None
     if failed:

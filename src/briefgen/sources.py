@@ -5,30 +5,50 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import json
-import urllib.request
-from collections.abc import Callable
+import re
 from dataclasses import dataclass
-from email.message import Message
 from enum import StrEnum
 from html.parser import HTMLParser
-from http.client import HTTPException, HTTPMessage
 from pathlib import Path
-from typing import Any, Protocol
-from urllib.error import HTTPError, URLError
-from urllib.parse import urlsplit
+from typing import Any
 
 from briefgen import __version__
 from briefgen.anchoring import MAX_SOURCE_BYTES
 from briefgen.errors import OutputError, PathError, printable
+from briefgen.fetching import (
+    DEADLINE_SECONDS,
+    MAX_BYTES,
+    FetchError,
+    Opener,
+    Response,
+    decode,
+    default_opener,
+    describe,
+    fetch,
+)
 from briefgen.model import Source, Summary
 from briefgen.paths import inside, read_file
 from briefgen.writing import write_atomic
 
-MAX_BYTES = 5 * 1024 * 1024
+__all__ = [
+    "DEADLINE_SECONDS",
+    "MAX_BYTES",
+    "SNAPSHOT_DIR",
+    "Opener",
+    "RefreshResult",
+    "RefreshStatus",
+    "Response",
+    "default_opener",
+    "extract_main_text",
+    "refresh_sources",
+]
+
 _STATE_LIMIT = 64 * 1024
 SNAPSHOT_DIR = "seeds/snapshots"
-_SCHEMES = frozenset({"http", "https"})
 _HTML_TYPES = frozenset({"text/html", "application/xhtml+xml"})
+# Control characters a page may hold that a source must not (tab, line breaks and form feeds are
+# white space): they would reach a terminal, or fail the PDF.
+_CONTROL = re.compile(r"[\x00-\x08\x0e-\x1f\x7f-\x9f]")
 
 # Page furniture, plus title and template, whose text is never part of the page body.
 _DROPPED = frozenset(
@@ -60,61 +80,7 @@ class RefreshResult:
     status: RefreshStatus
     message: str
     snapshot: Path | None
-
-
-class Response(Protocol):
-    """The part of an HTTP response a refresh reads."""
-
-    @property
-    def status(self) -> int: ...
-
-    @property
-    def headers(self) -> Message: ...
-
-    def read(self, amt: int, /) -> bytes: ...
-
-    def close(self) -> None: ...
-
-
-Opener = Callable[[urllib.request.Request, float], Response]
-
-
-class _FetchError(Exception):
-    """A fetch that produced no usable text; the message is one clause."""
-
-
-class _RedirectHandler(urllib.request.HTTPRedirectHandler):
-    """Follow redirects to http and https only (urllib alone would also follow ftp)."""
-
-    def redirect_request(
-        self, req: urllib.request.Request, fp: Any, code: int, msg: str, headers: HTTPMessage, newurl: str
-    ) -> urllib.request.Request | None:
-        if urlsplit(newurl).scheme.lower() not in _SCHEMES:
-            fp.close()
-            raise URLError(f"redirect to {newurl} refused; only http and https are followed")
-        return super().redirect_request(req, fp, code, msg, headers, newurl)
-
-
-def default_opener() -> Opener:
-    """Return an opener that speaks only http and https, honouring the environment's proxies."""
-    # Built by hand: build_opener() would add the file:, ftp: and data: handlers.
-    director = urllib.request.OpenerDirector()
-    for handler in (
-        urllib.request.ProxyHandler(),
-        urllib.request.UnknownHandler(),
-        urllib.request.HTTPHandler(),
-        urllib.request.HTTPSHandler(),
-        urllib.request.HTTPDefaultErrorHandler(),
-        _RedirectHandler(),
-        urllib.request.HTTPErrorProcessor(),
-    ):
-        director.add_handler(handler)
-
-    def open_url(request: urllib.request.Request, timeout: float) -> Response:
-        response: Response = director.open(request, timeout=timeout)
-        return response
-
-    return open_url
+    warnings: tuple[str, ...] = ()  # one line each: a wrong character set, control characters removed
 
 
 def refresh_sources(
@@ -123,15 +89,29 @@ def refresh_sources(
     *,
     today: dt.date | None = None,
     timeout: float = 20.0,
+    deadline: float = DEADLINE_SECONDS,
+    max_bytes: int = MAX_BYTES,
     opener: Opener | None = None,
 ) -> list[RefreshResult]:
-    """Fetch every URL source of a summary and update its file under seeds/; never raise for the network."""
+    """Fetch every URL source of a summary and update its file under seeds/; never raise for the network.
+
+    `timeout` bounds each read of a fetch, `deadline` the whole of it (redirects included), and
+    `max_bytes` its body.
+    """
     day = today or dt.datetime.now(dt.UTC).date()
-    open_url = opener or default_opener()
-    return [_refresh(source, root, day, timeout, open_url) for source in summary.sources]
+    limits = _Limits(timeout, deadline, max_bytes, opener or default_opener(deadline=deadline))
+    return [_refresh(source, root, day, limits) for source in summary.sources]
 
 
-def _refresh(source: Source, root: Path, today: dt.date, timeout: float, opener: Opener) -> RefreshResult:
+@dataclass(frozen=True)
+class _Limits:
+    timeout: float
+    deadline: float
+    max_bytes: int
+    opener: Opener
+
+
+def _refresh(source: Source, root: Path, today: dt.date, limits: _Limits) -> RefreshResult:
     url = source.url
     if url is None:
         return RefreshResult(source.id, None, RefreshStatus.SKIPPED, f"{source.id}: no url", None)
@@ -147,7 +127,7 @@ def _refresh(source: Source, root: Path, today: dt.date, timeout: float, opener:
         )
     except (PathError, OSError) as error:
         reason = (
-            str(error) if isinstance(error, PathError) else f"cannot read {source.file}: {_describe(error)}"
+            str(error) if isinstance(error, PathError) else f"cannot read {source.file}: {describe(error)}"
         )
         return RefreshResult(source.id, url, RefreshStatus.FAILED, _one_line(f"{source.id}: {reason}"), None)
     # Validators only describe the text we still hold: after a hand edit or a URL change, fetch it all.
@@ -158,12 +138,21 @@ def _refresh(source: Source, root: Path, today: dt.date, timeout: float, opener:
     if valid and isinstance(state.get("last_modified"), str):
         headers["If-Modified-Since"] = state["last_modified"]
     try:
-        fetched = _fetch(url, headers, timeout, opener)
-        if fetched is None:
+        page = fetch(
+            url,
+            headers,
+            timeout=limits.timeout,
+            deadline=limits.deadline,
+            max_bytes=limits.max_bytes,
+            opener=limits.opener,
+        )
+        if page is None:
             return RefreshResult(
                 source.id, url, RefreshStatus.NOT_MODIFIED, f"{source.id}: not modified", kept
             )
-        text, etag, last_modified = fetched
+        text, notes = _page_text(page.body, page.headers)
+        warnings = tuple(_one_line(f"{source.id}: {note}") for note in notes)
+        etag, last_modified = page.headers.get("ETag"), page.headers.get("Last-Modified")
         digest = _sha256(text.encode("utf-8"))
         new_state = {"url": url, "etag": etag, "last_modified": last_modified, "sha256": digest}
         if digest == current:
@@ -171,8 +160,10 @@ def _refresh(source: Source, root: Path, today: dt.date, timeout: float, opener:
             if any(state.get(key) != value for key, value in new_state.items()):
                 snapshot = state.get("snapshot") if kept else None
                 _write_state(state_path, new_state | {"snapshot": snapshot, "status": "unchanged"})
-            return RefreshResult(source.id, url, RefreshStatus.UNCHANGED, f"{source.id}: unchanged", kept)
-        snapshot_path = inside(root, f"{folder}/{today.isoformat()}.txt")
+            return RefreshResult(
+                source.id, url, RefreshStatus.UNCHANGED, f"{source.id}: unchanged", kept, warnings
+            )
+        snapshot_path = _new_snapshot(root, folder, today)
         # Snapshot first, the cited file second, the state last: a run cut short leaves state that
         # no longer matches the file, so the next run fetches in full instead of trusting a 304.
         write_atomic(snapshot_path, text.encode("utf-8"))
@@ -180,8 +171,8 @@ def _refresh(source: Source, root: Path, today: dt.date, timeout: float, opener:
         relative = snapshot_path.relative_to(root).as_posix()
         _write_state(state_path, new_state | {"snapshot": relative, "status": "updated"})
         message = f"{source.id}: updated; wrote {relative}"
-        return RefreshResult(source.id, url, RefreshStatus.UPDATED, message, snapshot_path)
-    except _FetchError as failure:
+        return RefreshResult(source.id, url, RefreshStatus.UPDATED, message, snapshot_path, warnings)
+    except FetchError as failure:
         reason = str(failure)
     except (OutputError, PathError) as error:
         reason = str(error)
@@ -210,53 +201,38 @@ def _kept_snapshot(root: Path, state: dict[str, Any]) -> Path | None:
         return None
 
 
-def _fetch(
-    url: str, headers: dict[str, str], timeout: float, opener: Opener
-) -> tuple[str, str | None, str | None] | None:
-    """Return (text, etag, last_modified), or None for 304; raise _FetchError for anything else."""
-    try:
-        parts = urlsplit(url)
-    except ValueError as error:
-        raise _FetchError(f"invalid URL: {error}") from error
-    if parts.scheme.lower() not in _SCHEMES or not parts.netloc:
-        raise _FetchError("only http and https URLs are fetched")
-    try:
-        response = opener(urllib.request.Request(url, headers=headers), timeout)
-    except HTTPError as error:
-        error.close()
-        if error.code == 304:
-            return None
-        raise _FetchError(f"HTTP {error.code} {error.reason}") from error
-    except (OSError, HTTPException, ValueError) as error:
-        raise _FetchError(_describe(error)) from error
-    try:
-        if response.status == 304:
-            return None
-        if not 200 <= response.status < 300:
-            raise _FetchError(f"HTTP {response.status}")
-        body = response.read(MAX_BYTES + 1)
-    except (OSError, HTTPException) as error:
-        raise _FetchError(_describe(error)) from error
-    finally:
-        response.close()
-    if len(body) > MAX_BYTES:
-        raise _FetchError(f"response larger than {MAX_BYTES // (1024 * 1024)} MB")
-    info = response.headers
+def _new_snapshot(root: Path, folder: str, today: dt.date) -> Path:
+    """Return the path of a new snapshot for today: `<date>.txt`, or `<date>.2.txt`… if one is there."""
+    path = inside(root, f"{folder}/{today.isoformat()}.txt")
+    number = 1
+    while path.exists():
+        number += 1
+        path = inside(root, f"{folder}/{today.isoformat()}.{number}.txt")
+    return path
+
+
+def _page_text(body: bytes, info: Any) -> tuple[str, list[str]]:
+    """Return a page's main text and warnings; raise FetchError for a page with none."""
     if info.get("Content-Type") is None:
-        raise _FetchError("response has no Content-Type")
+        raise FetchError("response has no Content-Type")
     kind = info.get_content_type()
     if kind not in _HTML_TYPES and not kind.startswith("text/"):
-        raise _FetchError(f"not a text page: {kind}")
-    try:
-        decoded = body.decode(info.get_content_charset() or "utf-8", errors="replace")
-    except LookupError:
-        decoded = body.decode("utf-8", errors="replace")
+        raise FetchError(f"not a text page: {kind}")
+    decoded, warnings = decode(body, info)
     text = decoded.replace("\r\n", "\n").replace("\r", "\n")
     if kind in _HTML_TYPES:
         text = extract_main_text(text)
+    controls = [m.start() for m in _CONTROL.finditer(text)]
+    if controls:
+        first = text[controls[0]]
+        count = f"{len(controls)} control character{'s' if len(controls) > 1 else ''}"
+        warnings.append(f"removed {count} (the first U+{ord(first):04X} at offset {controls[0]})")
+        text = _CONTROL.sub("", text)
     if not text.strip():
-        raise _FetchError("the page has no text")
-    return text, info.get("ETag"), info.get("Last-Modified")
+        raise FetchError("the page has no text")
+    if len(text.encode("utf-8")) > MAX_SOURCE_BYTES:
+        raise FetchError(f"the page's text is over the {MAX_SOURCE_BYTES:,} bytes a source may hold")
+    return text, warnings
 
 
 def extract_main_text(html: str) -> str:
@@ -356,19 +332,6 @@ class _TextParser(HTMLParser):
                 self._break()
             for lines in self._active():
                 lines.parts.append(chunk)
-
-
-def _describe(error: BaseException) -> str:
-    """Turn a network exception into a short lower-case clause."""
-    if isinstance(error, URLError) and isinstance(error.reason, BaseException):
-        return _describe(error.reason)
-    if isinstance(error, URLError):
-        text = str(error.reason)
-    elif isinstance(error, OSError) and error.strerror:
-        text = error.strerror
-    else:
-        text = str(error) or type(error).__name__
-    return text[:1].lower() + text[1:]
 
 
 def _sha256(data: bytes) -> str:
