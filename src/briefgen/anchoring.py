@@ -34,6 +34,8 @@ CONTEXT_CHARS = 32
 _FOLD = tuple(zip("‘’‚‛′“”„‟″‐‑‒–—―−İ", "'" * 5 + '"' * 5 + "-" * 7 + "i", strict=True))
 # Normalising collapses each run of white space to one space: only runs of two or more characters
 # shift offsets, and only they and single characters other than a space need replacing.
+# Control characters a source must not hold; tab, line breaks and form feeds are white space.
+_CONTROL = re.compile(r"[\x00-\x08\x0e-\x1f\x7f-\x9f]")
 _LONG_SPACE = re.compile(r"\s{2,}")
 _NOT_ONE_SPACE = re.compile(r"\s{2,}|[^\S ]")
 # Word edges, and the edges of white space so a passage may end on punctuation.
@@ -387,11 +389,19 @@ def read_source(root: Path, file: str, *, source_id: str) -> str:
     except OSError as exc:
         raise SourceError(f"source '{source_id}': cannot read {root / file}: {exc.strerror}") from None
     try:
-        return data.decode("utf-8")
+        text = data.decode("utf-8")
     except UnicodeDecodeError as exc:
         raise SourceError(
             f"source '{source_id}': {root / file} is not UTF-8 (bad byte at offset {exc.start})"
         ) from None
+    bad = _CONTROL.search(text)
+    if bad is not None:
+        # A passage printed from it would carry the character into a paper (and fail the PDF).
+        line = text.count("\n", 0, bad.start()) + 1
+        col = bad.start() - text.rfind("\n", 0, bad.start())
+        message = f"control character U+{ord(bad.group()):04X} is not allowed in a source"
+        raise SourceError(f"source '{source_id}': {file}:{line}:{col}: {message}")
+    return text
 
 
 def read_sources(summary: Summary, root: Path) -> dict[str, str]:

@@ -10,7 +10,7 @@ from typing import Any
 
 from briefgen.anchoring import Anchor, Grade, QuoteCheck, anchor_summary
 from briefgen.errors import Problem
-from briefgen.glyphs import glyph_problems
+from briefgen.glyphs import glyph_problems, printed_strings
 from briefgen.loading import Locations, load_summary_with_locations
 from briefgen.model import Kind, Summary
 
@@ -151,6 +151,29 @@ def quote_problems(checks: list[QuoteCheck], locations: Locations, name: str) ->
     return problems
 
 
+#: A word longer than this does not fit a narrow table column: the PDF breaks it wherever the line
+#: runs out (print.css), and `check` warns so the writer can break it where it reads well.
+MAX_WORD_CHARS = 40
+
+
+def long_word_problems(summary: Summary, locations: Locations, name: str) -> list[Problem]:
+    """Return a warning for each printed field with a word over MAX_WORD_CHARS (web addresses aside)."""
+    problems = []
+    for field_name, path, text in printed_strings(summary):
+        if path[-1] == "url":
+            continue
+        long = [w for w in text.split() if len(w) > MAX_WORD_CHARS and "://" not in w and "www." not in w]
+        if long:
+            shown = long[0][:20] + "\u2026"
+            message = (
+                f"a word of {len(long[0]):,} characters ('{shown}') is longer than {MAX_WORD_CHARS}: "
+                "the paper will break it wherever the line runs out; break it where it reads well"
+            )
+            line, col = locations.of(path)
+            problems.append(Problem(name, line, col, field_name, message, severity="warning"))
+    return problems
+
+
 def check_summary(
     path: Path, *, display: str | None = None, root: Path | None = None, templates: Path | None = None
 ) -> CheckReport:
@@ -172,5 +195,6 @@ def check_summary(
     )
     report.problems.extend(rule_problems(inputs, locations, name, templates=templates or default_templates()))
     report.problems.extend(glyph_problems(summary, locations, name))
+    report.problems.extend(long_word_problems(summary, locations, name))
     report.problems.sort()
     return report

@@ -66,6 +66,14 @@ def glyph_problems(summary: Summary, locations: Locations, file: str) -> list[Pr
     return problems
 
 
+def printed_strings(summary: Summary) -> Iterator[tuple[str, tuple[str | int, ...], str]]:
+    """Yield (field name, data path, text) for every string of a summary that a paper may print."""
+    data = summary.model_dump(mode="json")
+    for root in _PRINTED:
+        for path, text in _strings(data.get(root), (root,)):
+            yield _field(path), path, text
+
+
 def _missing_message(chars: list[str]) -> str:
     """Say which characters no font has: all of them if few, the first few and a count if many."""
     named = ", ".join(f"'{c}' (U+{ord(c):04X})" for c in chars[:_NAMED])

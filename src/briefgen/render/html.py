@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import re
 from collections.abc import Callable
 from dataclasses import dataclass
 from functools import lru_cache
@@ -142,11 +143,36 @@ class ContainedLoader(BaseLoader):
         return text, str(path), uptodate
 
 
+#: Words longer than this get a zero-width space every BREAK_EVERY characters, so that a line, or
+#: a table column, can break them; a line breaks at one only if it must. Not CSS `overflow-wrap`:
+#: WeasyPrint 70 then also breaks ordinary words in the middle ("Sou-rces") where a line ends at
+#: an inline element, changing every paper. Web addresses are left alone: a link's address must
+#: stay whole. `check` warns about such words (check.MAX_WORD_CHARS).
+LONG_WORD_CHARS = 40
+BREAK_EVERY = 10
+_LONG_WORD = re.compile(rf"[^\s\u200b]{{{LONG_WORD_CHARS + 1},}}")
+
+
+def _breakable(value: object) -> object:
+    """Give over-long words of a template value break opportunities; leave markup and addresses alone."""
+    if not isinstance(value, str) or isinstance(value, Markup) or len(value) <= LONG_WORD_CHARS:
+        return value
+
+    def split(match: re.Match[str]) -> str:
+        word = match.group()
+        if "://" in word or "www." in word or word.startswith("mailto:"):
+            return word
+        return "\u200b".join(word[i : i + BREAK_EVERY] for i in range(0, len(word), BREAK_EVERY))
+
+    return _LONG_WORD.sub(split, value)
+
+
 @lru_cache(maxsize=4)
 def _environment(root: Path) -> SandboxedEnvironment:
     """Build the Jinja2 environment for one templates folder, once."""
     return SandboxedEnvironment(
         loader=ContainedLoader(root / "html"),
+        finalize=_breakable,
         undefined=StrictUndefined,
         autoescape=True,
         trim_blocks=True,
