@@ -13,11 +13,18 @@ TEMPLATES_ENV = "BRIEFGEN_TEMPLATES"
 
 
 def templates_dir() -> Path:
-    """Return the templates folder: $BRIEFGEN_TEMPLATES if set, else the repository's `templates/`."""
+    """Return the templates folder: $BRIEFGEN_TEMPLATES if set, else the package's `templates/`.
+
+    In a checkout, `src/briefgen/templates` is a link to the repository's `templates/` (the folder
+    to edit); an installed wheel carries a copy of it there. A checkout made without links (the
+    link is then a small file) falls back to the repository's folder.
+    """
     override = os.environ.get(TEMPLATES_ENV)
     if override:
         return Path(override).resolve()
-    return Path(__file__).resolve().parents[3] / "templates"
+    package = Path(__file__).resolve().parents[1]
+    packaged = (package / "templates").resolve()
+    return packaged if packaged.is_dir() else package.parents[1] / "templates"
 
 
 def assets_dir() -> Path:
