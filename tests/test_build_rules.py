@@ -104,7 +104,7 @@ def test_yaml_values_pointing_at_files_or_urls_get_nothing_into_the_output(
 
 
 def test_a_template_pointing_at_files_or_urls_fails_and_fetches_nothing(
-    project: Path, server: str, monkeypatch: pytest.MonkeyPatch
+    project: Path, server: str, monkeypatch: pytest.MonkeyPatch, weasyprint_logs: list[str]
 ) -> None:
     templates = project / "templates"
     shutil.copytree(ROOT / "templates", templates)
@@ -125,6 +125,7 @@ def test_a_template_pointing_at_files_or_urls_fails_and_fetches_nothing(
     )
     assert "short-officials" in results.failures
     assert "file:///etc/passwd" in results.failures["short-officials"]
+    assert any("file:///etc/passwd" in message for message in weasyprint_logs)
     assert not (project / "out" / "uk-japan-2026" / "short-officials.pdf").exists()
     assert _Recorder.hits == []
 

@@ -411,17 +411,22 @@ HOSTILE = """<!DOCTYPE html><html lang="en-GB"><head><title>x</title>
 <img src="../../pyproject.toml" alt="z"></body></html>"""
 
 
-def test_hostile_html_fails_the_build_and_fetches_nothing(closed_port: tuple[socket.socket, int]) -> None:
+def test_hostile_html_fails_the_build_and_fetches_nothing(
+    closed_port: tuple[socket.socket, int], weasyprint_logs: list[str]
+) -> None:
     from briefgen.render.pdf import write_pdf
 
     server, port = closed_port
     with pytest.raises(BuildError) as caught:
         write_pdf(HOSTILE.format(port=port))
     assert "file:///etc/passwd" in str(caught.value)
+    assert any("file:///etc/passwd" in message for message in weasyprint_logs)
     _assert_no_connection(server)
 
 
-def test_hostile_html_leaks_nothing_into_the_pdf(closed_port: tuple[socket.socket, int]) -> None:
+def test_hostile_html_leaks_nothing_into_the_pdf(
+    closed_port: tuple[socket.socket, int], weasyprint_logs: list[str]
+) -> None:
     """Render past the refusals (as WeasyPrint alone would) and check what reached the PDF."""
     from briefgen.render.pdf import AssetFetcher, weasyprint  # imports WeasyPrint quietly
 
@@ -436,15 +441,17 @@ def test_hostile_html_leaks_nothing_into_the_pdf(closed_port: tuple[socket.socke
     assert all(url.startswith(assets_dir().as_uri()) for url in fetcher.fetched)
     assert "file:///etc/passwd" in fetcher.refused
     assert f"http://127.0.0.1:{port}/x.png" in fetcher.refused
+    assert len(weasyprint_logs) == len(fetcher.refused)
     _assert_no_connection(server)
 
 
-def test_weasyprint_warning_fails_the_build() -> None:
+def test_weasyprint_warning_fails_the_build(weasyprint_logs: list[str]) -> None:
     from briefgen.render.pdf import render_document
 
     html = render_html(sample_brief()).replace("</head>", "<style>p { colour: red; }</style></head>")
     with pytest.raises(BuildError, match="colour"):
         render_document(html)
+    assert weasyprint_logs == ["Ignored `colour: red` at 1:5, unknown property."]
 
 
 def test_page_count() -> None:

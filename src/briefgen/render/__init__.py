@@ -11,6 +11,12 @@ from pathlib import Path
 
 TEMPLATES_ENV = "BRIEFGEN_TEMPLATES"
 
+# WeasyPrint messages known to be harmless; every other WARNING or ERROR from the "weasyprint"
+# logger fails the build (render/pdf.py), and fails a test (tests/conftest.py).
+# - "Using fontTools instead of HarfBuzz-Subset": logged when the system lacks libharfbuzz-subset;
+#   fontTools then subsets the fonts, which still embeds every glyph used (checked in the tests).
+HARMLESS_WEASYPRINT_MESSAGES: tuple[str, ...] = ("Using fontTools instead of HarfBuzz-Subset",)
+
 
 def templates_dir() -> Path:
     """Return the templates folder: $BRIEFGEN_TEMPLATES if set, else the package's `templates/`.

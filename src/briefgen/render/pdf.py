@@ -23,7 +23,7 @@ from urllib.parse import unquote, urlsplit
 from urllib.request import url2pathname
 
 from briefgen.errors import BuildError
-from briefgen.render import assets_dir
+from briefgen.render import HARMLESS_WEASYPRINT_MESSAGES, assets_dir
 from briefgen.writing import write_atomic
 
 
@@ -98,11 +98,7 @@ _LOGGER = logging.getLogger("weasyprint")
 if _LOGGER.getEffectiveLevel() > logging.WARNING:
     _LOGGER.setLevel(logging.WARNING)
 
-# WeasyPrint messages known to be harmless; every other WARNING or ERROR from the "weasyprint"
-# logger fails the build.
-# - "Using fontTools instead of HarfBuzz-Subset": logged when the system lacks libharfbuzz-subset;
-#   fontTools then subsets the fonts, which still embeds every glyph used (checked in the tests).
-_HARMLESS: tuple[str, ...] = ("Using fontTools instead of HarfBuzz-Subset",)
+_HARMLESS = HARMLESS_WEASYPRINT_MESSAGES
 
 # One font configuration for every document: @font-face fonts are loaded once and reused.
 # WeasyPrint, Pango and fontconfig are not safe to drive from two threads at once, hence the lock.
