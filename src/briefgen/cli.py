@@ -229,6 +229,9 @@ def sources_refresh(
     summaries: Annotated[
         list[Path] | None, typer.Argument(help="Summary files (default: briefs/*.yaml).")
     ] = None,
+    deadline: Annotated[
+        float, typer.Option(help="Seconds a fetch may take in all, however slowly a server sends.")
+    ] = 60.0,
 ) -> None:
     """Fetch URL sources with conditional requests and store dated snapshots under seeds/."""
     from briefgen.loading import load_summary
@@ -238,7 +241,7 @@ def sources_refresh(
     try:
         for path in _summaries(summaries):
             summary = load_summary(path)
-            for result in refresh_sources(summary, path.resolve().parent.parent):
+            for result in refresh_sources(summary, path.resolve().parent.parent, deadline=deadline):
                 if result.status is RefreshStatus.SKIPPED:
                     continue
                 failed = failed or result.status is RefreshStatus.FAILED
