@@ -86,6 +86,11 @@ def _writes_in(path: Path) -> list[str]:
     return found
 
 
+# Calls that move a file without writing one: a damaged manifest is renamed aside, under a new name.
+ALLOWED = {("manifest.py", "rename")}
+
+
 def test_every_file_is_written_by_the_one_atomic_writer() -> None:
     found = [w for p in sorted(SRC.rglob("*.py")) if p.name != "writing.py" for w in _writes_in(p)]
+    found = [w for w in found if (w.split(":")[0], w.rsplit(" ", 1)[1]) not in ALLOWED]
     assert found == []

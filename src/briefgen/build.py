@@ -274,8 +274,6 @@ class Builder:
         self.inputs = inputs
         self.templates = templates or default_templates()
         self.allow_warnings = allow_warnings
-        # Now, before any template is read: one saved during the build leaves its papers stale.
-        inputs.fingerprints.update(template_fingerprints(self.templates))
 
     def layout(self, name: str) -> Layout:
         """Load a layout from this builder's templates, with the summary's own changes to it."""
@@ -382,6 +380,8 @@ class Builder:
         laying out the PDF (and importing WeasyPrint) just to count pages, and lets a PDF + DOCX
         build write the Word file in parallel with the PDF, checking the fit with one layout.
         """
+        # Before any template is read: one saved while the paper is built leaves it stale.
+        self.inputs.fingerprints.update(template_fingerprints(self.templates))
         lost = [
             c.id
             for c in self.inputs.summary.claims
