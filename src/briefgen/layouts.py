@@ -152,4 +152,6 @@ def apply_override(layout: Layout, override: LayoutOverride | None, *, name: str
     update_layout: dict[str, object] = {"sections": sections}
     if override.subtitle is not None:
         update_layout["subtitle"] = override.subtitle
+    if override.marked is not None:
+        update_layout["marked"] = override.marked
     return layout.model_copy(update=update_layout)

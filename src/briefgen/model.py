@@ -74,6 +74,14 @@ class SourceKind(StrEnum):
     ACADEMIC = "academic"
 
 
+class Reliability(StrEnum):
+    """How far a source can be trusted on its own; a weak source's lone facts are attributed."""
+
+    STRONG = "strong"  # an official text or a named, established publisher
+    MODERATE = "moderate"
+    WEAK = "weak"  # unattributed, garbled or speculative: what it alone says is attributed in the text
+
+
 class LegalForm(StrEnum):
     """The legal form of an agreement."""
 
@@ -167,6 +175,8 @@ class Subject(Strict):
     contact: str | None = None  # where readers ask for more, or for another format
     version: Text = "1.0"
     notice: str | None = None  # printed on every paper: "DRAFT", or that the subject is fictional
+    # Why `as_of` is later than the newest source ("No later reporting changes the picture").
+    currency_note: str | None = None
 
 
 class Theme(Strict):
@@ -192,6 +202,7 @@ class Source(Strict):
     date_note: str | None = None
     kind: SourceKind
     reliability: Text
+    grade: Reliability = Reliability.MODERATE
     quality_notes: list[Text] = Field(default_factory=list)
 
     @field_validator("file")
@@ -237,6 +248,9 @@ class Claim(Strict):
     binding: str | None = None
     impact: str | None = None
     evidence: list[Evidence] = Field(default_factory=list)
+    # Whose judgement an assessment is: ours (None), or a named source's (its id). Only our own
+    # assessments carry the probability yardstick.
+    judgement_of: Id | None = None
 
     @field_validator("short")
     @classmethod
@@ -259,6 +273,8 @@ class Claim(Strict):
             raise ValueError("a fact needs at least one piece of evidence")
         if self.likelihood is not None and self.kind is not Kind.ASSESSMENT:
             raise ValueError("only an assessment may carry a likelihood")
+        if self.judgement_of is not None and self.likelihood is not None:
+            raise ValueError("a source's judgement carries no likelihood: the yardstick is for our own")
         return self
 
     def text_for(self, audience: Audience) -> str:
@@ -287,6 +303,19 @@ class Dispute(Strict):
     positions: list[Position] = Field(min_length=2)
     resolution: Text
     rationale: Text
+    # The sources agree once read together (one gives a detail the others omit): no note is printed.
+    compatible: bool = False
+    note: str | None = None  # one sentence for readers: what differs and what the paper relies on
+    plain_note: str | None = None  # the same in plain words for the public; none: the public sees nothing
+
+    @model_validator(mode="after")
+    def _note_for_readers(self) -> Dispute:
+        if self.claims and not self.compatible and not self.note:
+            raise ValueError(
+                "a dispute that bears on claims needs a `note` saying what differs and what the papers "
+                "rely on (or `compatible: true` if the sources agree once read together)"
+            )
+        return self
 
 
 class GlossaryEntry(Strict):
@@ -320,6 +349,7 @@ class LayoutOverride(Strict):
     """A summary's changes to one layout: its subtitle and some of its sections, by key."""
 
     subtitle: str | None = None
+    marked: bool | None = None  # print the marking on a paper whose layout has none (or not)
     sections: dict[str, SectionOverride] = Field(default_factory=dict)
 
 
