@@ -669,6 +669,13 @@ def select_content(
             tuple(missing_p1),
         )
 
+    leaked = tool_words_of(sections, summary, layout)
+    if leaked:
+        raise BuildError(
+            f"{layout.length.value}-{audience.value}: "
+            "the paper would print words of the tool, not the reader's: "
+            + "; ".join(f"\u201c{w}\u201d" for w in dict.fromkeys(leaked))
+        )
     marking = marking_of(summary, included).value if layout.marked else None
     dropped = tuple(
         Dropped(claim_id=c.id, priority=c.priority, reason=selector.reasons.get(c.id, _no_section(c)))
@@ -719,6 +726,71 @@ def select_content(
         short_form=tuple(sorted(selector.short_form)),
         layout_files=layout_files,
     )
+
+
+#: What belongs to the tool, never to a paper: placeholders, talk of the summary, pointers to ids.
+_TOOL_WORDS = re.compile(
+    r"\bnot applicable\b|\bin this summary\b|\bthe summary (?:holds|says|records)\b|\bbriefgen\b"
+    r"|\bsee [a-z0-9]+(?:-[a-z0-9]+)+\b|\banchor(?:ed)? grade\b",
+    re.IGNORECASE,
+)
+_GRADES = frozenset({"exact", "normalised", "fuzzy", "missing", "unchecked"})
+
+
+def tool_words(brief: Brief, summary: Summary) -> list[str]:
+    """Return every piece of a paper's text that belongs to the tool: ids, grades, placeholders."""
+    # An id the analyst also writes as English ("dual-track") is a word; any other id is the tool's.
+    prose = " ".join(
+        [t for c in summary.claims for t in (c.full, c.short, c.plain or "")]
+        + [t for d in summary.disputes for t in (d.resolution, d.rationale, d.note or "")]
+        + [t for s in summary.sources for t in (s.reliability, s.title, *s.quality_notes)]
+    ).lower()
+    names = [c.id for c in summary.claims if "-" in c.id and c.id not in prose]
+    ids = re.compile(r"(?<![\w-])(?:" + "|".join(map(re.escape, names)) + r")(?![\w-])") if names else None
+    texts = [brief.title, brief.subtitle, *brief.cover_lines]
+    for section in brief.sections:
+        texts.append(section.heading)
+        for block in section.blocks:
+            if block.table is not None:
+                texts.extend(block.table.header)
+            texts.append(block.title or "")
+            for item in block_items(block):
+                texts.extend([item.text, item.label or "", item.disputed or ""])
+                texts.extend(f"{c.reference} {c.quote}" for c in item.citations)
+    found: list[str] = []
+    for text in texts:
+        found.extend(m.group() for m in _TOOL_WORDS.finditer(text))
+        if ids is not None:
+            found.extend(m.group() for m in ids.finditer(text))
+        if text.strip().lower() in _GRADES:
+            found.append(text.strip())
+    return found
+
+
+def tool_words_of(sections: list[Section], summary: Summary, layout: Layout) -> list[str]:
+    """Return the tool's words in a paper's sections (title and cover come from the summary)."""
+    probe = Brief(
+        summary_id=summary.id,
+        edition="",
+        length=layout.length.value,
+        audience=layout.audience.value,
+        title="",
+        subtitle=layout.subtitle,
+        as_of="",
+        marking=None,
+        author="",
+        subject="",
+        keywords=(),
+        language="en-GB",
+        cover=False,
+        contents=False,
+        numbered=False,
+        citation_style=layout.citations,
+        cover_lines=tuple(layout.cover_lines),
+        sections=tuple(sections),
+        included=(),
+    )
+    return tool_words(probe, summary)
 
 
 def _same_words(a: str, b: str) -> bool:
