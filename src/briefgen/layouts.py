@@ -27,6 +27,11 @@ class Content(StrEnum):
     EVIDENCE = "evidence"  # claim → source → quote → anchor grade
     SOURCES_ANNEX = "sources-annex"  # the minister's annex: claim → source → quote
     EMBED = "embed"  # another layout's sections, as an annex
+    SUBMISSION = "submission"  # the submission's header block: From, To, Date, Clearance, Copy, Contact
+    TIMING = "timing"  # the submission's timing, else the first next-steps fact
+    OPTIONS = "options"  # the submission's options, with pros and cons
+    LEGAL = "legal"  # the submission's legal note
+    FINANCIAL = "financial"  # the submission's financial note
 
 
 class Form(StrEnum):

@@ -335,6 +335,28 @@ class TimelineEntry(Strict):
     sources: list[Id] = Field(default_factory=list)
 
 
+class Option(Strict):
+    """A course the minister could take, with what speaks for and against it."""
+
+    option: Text
+    pros: list[Text] = Field(default_factory=list)
+    cons: list[Text] = Field(default_factory=list)
+
+
+class Submission(Strict):
+    """What a ministerial submission needs beyond the claims: who it is from, to, when, and the asks."""
+
+    sender: Text  # "From": the official or team
+    recipient: Text  # "To": the minister, by office
+    date: dt.date | None = None  # the submission's date; default: the summary's as-of date
+    clearance: str | None = None  # who has cleared it ("Legal Adviser; Finance")
+    copy_to: list[Text] = Field(default_factory=list)
+    timing: str | None = None  # "Routine", or the deadline and why
+    options: list[Option] = Field(default_factory=list)
+    legal: str | None = None
+    financial: str | None = None
+
+
 class SectionOverride(Strict):
     """A summary's change to one section of a layout."""
 
@@ -376,6 +398,7 @@ class Summary(Strict):
     timeline: list[TimelineEntry] = Field(default_factory=list)
     editions: list[Edition] = Field(default_factory=list)
     layouts: dict[str, LayoutOverride] = Field(default_factory=dict)  # by layout name: "full-officials"
+    submission: Submission | None = None
 
     model_config = ConfigDict(extra="forbid", frozen=True, populate_by_name=True)
 

@@ -24,6 +24,9 @@ from briefgen.errors import BuildError, FitError, MarkingError
 from briefgen.layouts import Content, Form, Layout, Quotes, SectionLayout
 from briefgen.model import Audience, Claim, Kind, Marking, Role, Source, Summary
 
+SUBMISSION_PARTS = frozenset(
+    {Content.SUBMISSION, Content.TIMING, Content.OPTIONS, Content.LEGAL, Content.FINANCIAL}
+)
 #: Audiences that may read internal notes: source reliability, quality and handling notes.
 INTERNAL_AUDIENCES = frozenset({Audience.MINISTER, Audience.OFFICIALS})
 # Section levels 1–2 print as h2–h3 under the title's h1: headings never go deeper than three levels.
@@ -436,6 +439,8 @@ class _Selector:
             elif spec.content is Content.EMBED:
                 built.append(self.section(spec, level, ()))
                 built.extend(self.embed(spec))
+            elif spec.content in SUBMISSION_PARTS:
+                built.append(self.section(spec, level, self.submission_blocks(spec)))
             else:
                 deferred.append((len(built), spec, level))
                 built.append(self.section(spec, level, ()))
@@ -475,6 +480,40 @@ class _Selector:
             sections.append(Section(key=key, heading=heading, level=sub, blocks=blocks))
         return sections
 
+    def submission_blocks(self, spec: SectionLayout) -> tuple[Block, ...]:
+        """Build a submission's own parts: header block, timing, options, legal and financial notes."""
+        sub = self.summary.submission
+        s = self.summary.subject
+        if spec.content is Content.TIMING:
+            if sub and sub.timing:
+                return (Block(kind=BlockKind.PARAGRAPH, items=(Item(text=sub.timing),)),)
+            return self.claim_blocks(spec)  # the nearest milestone, from the claims
+        if sub is None:
+            return ()
+        if spec.content is Content.SUBMISSION:
+            when = sub.date or s.as_of
+            rows = [
+                ("From", sub.sender),
+                ("To", sub.recipient),
+                ("Date", f"{when.day} {when.strftime('%B %Y')}"),
+                ("Clearance", sub.clearance or ""),
+                ("Copy", "; ".join(sub.copy_to)),
+                ("Contact", s.contact or ""),
+            ]
+            items = tuple(Item(text=value, label=f"{name}:") for name, value in rows if value)
+            return (Block(kind=BlockKind.FIELDS, items=items),)
+        if spec.content is Content.OPTIONS:
+            table_rows = tuple(
+                (Item(text=o.option), Item(text=" ".join(o.pros)), Item(text=" ".join(o.cons)))
+                for o in sub.options
+            )
+            if not table_rows:
+                return ()
+            table = Table(header=("Option", "For", "Against"), rows=table_rows, widths=(34, 33, 33))
+            return (Block(kind=BlockKind.TABLE, table=table),)
+        text = sub.legal if spec.content is Content.LEGAL else sub.financial
+        return (Block(kind=BlockKind.PARAGRAPH, items=(Item(text=text),)),) if text else ()
+
     def embed(self, spec: SectionLayout) -> list[Section]:
         if spec.embed is None or self.load is None:
             raise BuildError(f"section '{spec.key}' embeds a layout, but none can be loaded here")
@@ -484,6 +523,10 @@ class _Selector:
         )
         inner = _Selector(self.summary, inner_layout, self.evidence, self.trims, self.load)
         inner.footnote = self.footnote
+        # One paper: a claim the covering note has made is not made again in the annex.
+        inner.used = self.used
+        inner.shown = self.shown
+        inner.noted = self.noted
         sections = inner.sections(level_shift=1)
         self.footnote = inner.footnote
         for claim_id in inner.included:

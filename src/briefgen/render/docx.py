@@ -293,6 +293,9 @@ class _Writer:
         elif kind is BlockKind.NOTE:
             for item in block.items:
                 self.item(self.para(None, "Note"), item)
+        elif kind is BlockKind.FIELDS:
+            for item in block.items:
+                self.item(self.para(None, "Normal"), item)
         else:  # PARAGRAPH, and any kind a newer view-model adds: plain prose loses nothing
             for item in block.items:
                 self.item(self.para(None, "Normal"), item)
