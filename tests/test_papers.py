@@ -8,7 +8,6 @@ import re
 import shutil
 import subprocess
 import zipfile
-from collections.abc import Iterator
 from pathlib import Path
 from xml.sax.saxutils import escape
 
@@ -21,7 +20,7 @@ from pypdf import PdfReader
 from briefgen.anchoring import read_sources
 from briefgen.brief import Brief, items_of
 from briefgen.loading import load_summary
-from briefgen.model import Audience, Format, Length, Summary
+from briefgen.model import Audience, Length, Summary
 from briefgen.run import Results, build_papers
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -29,18 +28,6 @@ SUMMARY = ROOT / "briefs" / "uk-japan-2026.yaml"
 SUMMARIES = sorted((ROOT / "briefs").glob("*.yaml"))
 EDITIONS = [f"{length.value}-{audience.value}" for length in Length for audience in Audience]
 MARKINGS = ("OFFICIAL-SENSITIVE", "OFFICIAL")
-
-
-@pytest.fixture(scope="module", params=SUMMARIES, ids=[p.stem for p in SUMMARIES])
-def built(
-    request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
-) -> Iterator[tuple[Path, Results]]:
-    """Build all fifteen papers of a summary once, in PDF, Word and HTML, with the quality gates on."""
-    out = tmp_path_factory.mktemp("out")
-    summary: Path = request.param
-    results = build_papers(summary, out=out, formats=[Format.PDF, Format.DOCX, Format.HTML])
-    assert not results.failures, results.failures
-    yield out / results.papers[0].brief.summary_id, results
 
 
 def _brief(results: Results, edition: str) -> Brief:
