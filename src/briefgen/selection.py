@@ -579,6 +579,9 @@ def expand_acronyms(sections: list[Section], summary: Summary) -> list[Section]:
         for entry in terms:
             if entry.term in seen:
                 continue
+            if entry.expansion.lower() in text.lower() and _term_pattern(entry.term).search(text):
+                seen.add(entry.term)  # the text spells it out itself
+                continue
             protected = _protected_spans(text)
             match = next(
                 (
