@@ -80,6 +80,7 @@ class SectionLayout(BaseModel):
     page_break_before: bool = False
     numbered: bool = True  # count this section in the paper's numbering
     reuse: bool = False  # a summary section: its claims may appear again in the body
+    ours: bool = False  # only our own assessments, not a source's judgement (key judgements, risk tables)
     spread: bool = False  # take one claim per theme before a second from any (e.g. opportunities by area)
 
 

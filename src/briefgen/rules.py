@@ -193,8 +193,8 @@ def assess_text_grade(text: str, summary: Summary) -> float:
 STALE_AFTER_DAYS = 30
 #: Words that attribute a statement to its source in the sentence itself.
 _ATTRIBUTION = re.compile(
-    r"\b(one|a|the|another|two|three) (report|article|source|paper|account|analysis)s?\b"
-    r"|\baccording to\b|\breports?\b|\bsays\b|\bsaid\b|\bwrites\b|\bclaims\b|\bargues\b",
+    r"\b(report|article|source|paper|account|analysis|commentary|release)s?\b"
+    r"|\baccording to\b|\b(says|said|writes|claims|argues|expects|judges|suggests|notes)\b",
     re.IGNORECASE,
 )
 

@@ -138,6 +138,7 @@ class _Selector:
             and (not spec.kinds or c.kind in spec.kinds)
             and (not spec.roles or c.role in spec.roles)
             and (theme is None or c.theme == theme)
+            and not (spec.ours and c.judgement_of is not None)
             and c.id not in self.used
             and (self.trims.only is None or c.id in self.trims.only)
         ]
@@ -880,7 +881,7 @@ def as_of_line(summary: Summary) -> str:
     if newest is not None and newest != summary.subject.as_of:
         line += f"; based on sources up to {_day(newest)}"
     if summary.subject.currency_note:
-        line += f". {summary.subject.currency_note.rstrip('.')}"
+        line += f". {summary.subject.currency_note.rstrip('.')}."
     return line
 
 
