@@ -308,15 +308,6 @@ class Dispute(Strict):
     note: str | None = None  # one sentence for readers: what differs and what the paper relies on
     plain_note: str | None = None  # the same in plain words for the public; none: the public sees nothing
 
-    @model_validator(mode="after")
-    def _note_for_readers(self) -> Dispute:
-        if self.claims and not self.compatible and not self.note:
-            raise ValueError(
-                "a dispute that bears on claims needs a `note` saying what differs and what the papers "
-                "rely on (or `compatible: true` if the sources agree once read together)"
-            )
-        return self
-
 
 class GlossaryEntry(Strict):
     """An acronym or term with its expansion."""

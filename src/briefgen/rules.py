@@ -263,11 +263,31 @@ def _attribution(summary: Summary, where: _Locator) -> list[Problem]:
     return found
 
 
+def _dispute_notes(summary: Summary, locations: Locations, name: str) -> list[Problem]:
+    """Report disputes that bear on claims but give readers no sentence on what differs."""
+    found = []
+    for i, dispute in enumerate(summary.disputes):
+        if dispute.claims and not dispute.compatible and not dispute.note:
+            line, col = locations.of(("disputes", i))
+            found.append(
+                Problem(
+                    name,
+                    line,
+                    col,
+                    f"disputes[{i}]",
+                    f"'{dispute.id}' bears on claims but has no `note` saying what differs and what the "
+                    "papers rely on (or `compatible: true` if the sources agree once read together)",
+                )
+            )
+    return found
+
+
 def rule_problems(inputs: Inputs, locations: Locations, name: str, *, templates: Path) -> list[Problem]:
     """Return a problem for every rule a build would enforce on any of the summary's editions."""
     summary = inputs.summary
     where = _Locator(summary, locations, name)
     problems = _sensitive_for_everyone(summary, where)
+    problems += _dispute_notes(summary, locations, name)
     problems += _currency(summary, locations, name)
     problems += _attribution(summary, where)
     builder = Builder(inputs, templates=templates)
