@@ -39,7 +39,7 @@ def _flat(text: str) -> str:
 
 
 def _word_paragraphs(path: Path, part: str = "word/document.xml", *, prose: bool = False) -> list[str]:
-    """Return a Word part's paragraphs as text; `prose` leaves out headings and contents entries."""
+    """Return a Word part's paragraphs as text; `prose` leaves out headings, contents and table cells."""
     with zipfile.ZipFile(path) as archive:
         if part not in archive.namelist():
             return []
@@ -50,6 +50,8 @@ def _word_paragraphs(path: Path, part: str = "word/document.xml", *, prose: bool
         name = style.get(qn("w:val"), "") if style is not None else ""
         if prose and name.lower().startswith(("heading", "toc", "title")):
             continue
+        if prose and any(True for _ in p.iterancestors(qn("w:tc"))):
+            continue  # an evidence table restates its statements beside their quotes, by design
         found.append("".join(t.text or "" for t in p.iter(qn("w:t"))))
     return found
 

@@ -87,7 +87,8 @@ def test_one_page_pdf_has_exactly_one_a4_page(built: tuple[Path, Results], audie
 def test_short_and_full_page_counts(built: tuple[Path, Results], audience: str) -> None:
     folder, _ = built
     assert 2 <= len(_pdf(folder, f"short-{audience}").pages) <= 4
-    assert len(_pdf(folder, f"full-{audience}").pages) >= 6
+    # A full paper runs as long as its content; the public guide, in plain words, may be shorter.
+    assert len(_pdf(folder, f"full-{audience}").pages) >= (4 if audience == "public" else 6)
 
 
 @pytest.mark.parametrize("edition", EDITIONS)
@@ -96,7 +97,7 @@ def test_marking_on_every_page_top_and_bottom(built: tuple[Path, Results], editi
     brief = _brief(results, edition)
     reader = _pdf(folder, edition)
     if brief.marking is None:
-        assert edition.endswith("public")
+        assert edition.endswith(("public", "parliament"))  # unmarked unless the summary says otherwise
         assert not any("OFFICIAL" in page.extract_text() for page in reader.pages)
         return
     assert brief.marking in MARKINGS
