@@ -615,6 +615,11 @@ def _around(text: str, start: int, end: int, width: int = 70) -> frozenset[str]:
     """Return the content words near a span (within its clause, roughly), the span itself excluded."""
     before = text[max(0, start - width) : start]
     after = text[end : end + width]
+    # Whole words only: a window that cuts a word ("…rridan") drops the piece.
+    if start - width > 0 and text[start - width - 1].isalnum():
+        before = before.split(" ", 1)[-1] if " " in before else ""
+    if end + width < len(text) and text[end + width].isalnum():
+        after = after.rsplit(" ", 1)[0] if " " in after else ""
     before = re.split(r"[;:()]|, (?:and|but|while|which|who)\b", before)[-1]
     after = re.split(r"[;:()]|, (?:and|but|while|which|who)\b", after)[0]
     return frozenset(w for w in content_words(before + " " + after) if not w[0].isdigit())

@@ -21,12 +21,15 @@ from __future__ import annotations
 
 import hashlib
 import json
+import os
 import re
 import shlex
+import tempfile
 from collections import defaultdict
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from enum import StrEnum
+from pathlib import Path
 from typing import Any
 
 from briefgen.anchoring import Grade, anchor_quote
@@ -44,7 +47,15 @@ from briefgen.mentions import (
 from briefgen.model import MAX_QUOTE_CHARS, Kind, Summary
 from briefgen.sentences import Sentence, Vocabulary, content_words, split_sentences
 
-__all__ = ["Finding", "FindingKind", "Review", "find_disputes", "review_source"]
+__all__ = [
+    "Finding",
+    "FindingKind",
+    "Review",
+    "find_disputes",
+    "read_review",
+    "review_source",
+    "write_review",
+]
 
 #: A sentence is about a claim from this similarity on (weighted Dice of their words).
 PAIR_THRESHOLD = 0.22
@@ -137,6 +148,7 @@ class Review:
     sentences: int
     findings: list[Finding] = field(default_factory=list)
     summary_path: str = ""
+    seen: list[str] = field(default_factory=list)  # a short hash of each sentence reviewed
 
     def of_kind(self, kind: FindingKind) -> list[Finding]:
         """Return the findings of one kind, in the order found."""
@@ -161,6 +173,7 @@ class Review:
             "needs_analyst": self.needs_analyst,
             "counts": self.counts(),
             "findings": [f.to_dict(self.summary_path) for f in self.findings],
+            "seen": self.seen,
         }
 
     def to_json(self) -> str:
@@ -398,6 +411,9 @@ _KIND_GROUPS = {
 #: the words around both values that they share, plus half the weight of the words the sentence
 #: shares with the claim. Measured on the Meridian seeds with their disputes removed.
 CONFLICT_SCORE = 6.0
+#: Two values further apart than this factor are taken for two quantities (45 million crowns for
+#: dredging is not the 1.4 billion of an investment) unless the words around them match closely.
+MAGNITUDE = 3.0
 DEBUG: list[str] = []
 
 
@@ -447,7 +463,11 @@ def _conflicts(
                 continue
             overlap = _overlap(vocab, s_words, claim)
             for c in mine:
-                score = vocab.weight(c.context & q.context) + vocab.weight(q.near & c.context) + 0.5 * overlap
+                local = vocab.weight(c.context & q.context) + vocab.weight(q.near & c.context)
+                ratio = max(c.value, q.value) / max(min(c.value, q.value), 1e-9)
+                if ratio > MAGNITUDE and (local < CONFLICT_SCORE or not q.near & c.near):
+                    continue  # another order of magnitude: another quantity, unless the words tie them
+                score = local + 0.5 * overlap
                 if score > best[0]:
                     best = (score, claim, c.text)
         if best[1] is not None:
@@ -482,7 +502,11 @@ def _conflicts(
 def review_text(
     side: _Side, source_id: str, text: str, *, previous: Iterable[str] = (), summary_path: str = ""
 ) -> Review:
-    """Review one source's text against a prepared summary; ``previous`` holds sentences seen before."""
+    """Review one source's text against a prepared summary.
+
+    ``previous`` holds the hashes (`sentence_hash`) of the sentences of the version reviewed last:
+    those are not offered again as additions.
+    """
     sentences = split_sentences(text)
     seen = set(previous)
     mentions = [find_mentions(s.text) for s in sentences]
@@ -560,7 +584,13 @@ def review_text(
     findings += _confirms(side, source_id, sentences, mentions, pairs, own_sims, conflicted, involved)
     findings += _adds(side, source_id, sentences, mentions, words, pairs, vocab, involved, seen)
     review.findings = findings
+    review.seen = sorted({sentence_hash(s.text) for s in sentences})
     return review
+
+
+def sentence_hash(text: str) -> str:
+    """Return a short, stable hash of a sentence's words, to know it again in a later version."""
+    return hashlib.sha256(" ".join(text.split()).encode("utf-8")).hexdigest()[:12]
 
 
 def _conflict(
@@ -788,13 +818,30 @@ def _confirms(
                 continue
             if ci not in best or sim > best[ci][0]:
                 best[ci] = (sim, si)
-    found = []
+    # One claim per sentence, the closest; the others it also supports are named with it.
+    by_sentence: dict[int, list[tuple[float, int]]] = defaultdict(list)
     for ci, (sim, si) in best.items():
+        by_sentence[si].append((sim, ci))
+    found = []
+    for si, scored in by_sentence.items():
+        scored.sort(key=lambda pair: (-pair[0], pair[1]))
+        sim, ci = scored[0]
         s = sentences[si]
         claim = side.claims[ci]
         involved.add(si)
+        also = tuple(side.claims[other].id for _, other in scored[1:])
         found.append(
-            Finding(FindingKind.CONFIRMS, source_id, s.text, s.start, s.end, claim.id, claim.text, score=sim)
+            Finding(
+                FindingKind.CONFIRMS,
+                source_id,
+                s.text,
+                s.start,
+                s.end,
+                claim.id,
+                claim.text,
+                score=sim,
+                also_claims=also,
+            )
         )
     found.sort(key=lambda f: (-f.score, f.start))
     return found
@@ -824,7 +871,9 @@ def _adds(
 ) -> list[Finding]:
     ranked: list[tuple[float, int]] = []
     for si, s in enumerate(sentences):
-        if s.heading or si in involved or s.words < 8 or s.text in seen or len(s.text) > MAX_QUOTE_CHARS:
+        if s.heading or si in involved or s.words < 8 or len(s.text) > MAX_QUOTE_CHARS:
+            continue
+        if sentence_hash(s.text) in seen:
             continue
         top = pairs[si][0][0] if pairs[si] else 0.0
         if top >= COVER_THRESHOLD:
@@ -913,3 +962,34 @@ def find_disputes(summary: Summary, texts: Mapping[str, str], *, summary_path: s
         review.findings = kept
         reviews.append(review)
     return reviews
+
+
+def write_review(review: Review, out: Path) -> list[Path]:
+    """Write a review beside the papers, as OUT/<summary id>/review-<source id>.md and .json."""
+    folder = out / review.summary_id
+    folder.mkdir(parents=True, exist_ok=True)
+    written = []
+    for suffix, body in ((".md", review.to_markdown()), (".json", review.to_json())):
+        path = folder / f"review-{review.source_id}{suffix}"
+        fd, name = tempfile.mkstemp(dir=folder, prefix=f".{path.name}.", suffix=".tmp")
+        temp = Path(name)
+        try:
+            with os.fdopen(fd, "w", encoding="utf-8") as handle:
+                handle.write(body)
+            temp.chmod(0o644)
+            temp.replace(path)
+        except BaseException:
+            temp.unlink(missing_ok=True)
+            raise
+        written.append(path)
+    return written
+
+
+def read_review(out: Path, summary_id: str, source_id: str) -> dict[str, Any] | None:
+    """Return the last review written for a source, or None."""
+    path = out / summary_id / f"review-{source_id}.json"
+    try:
+        data = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return None
+    return data if isinstance(data, dict) else None

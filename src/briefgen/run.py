@@ -301,6 +301,7 @@ def rebuild(
         note = change_note(
             f"{inputs.summary.id}/{name}", before, new.claims, evidence_changes(inputs, before)
         )
+        note += report.review_note(inputs.summary.id)
         if paper.brief.dropped:
             lost = [d for d in paper.brief.dropped if d.reason.startswith("its evidence")]
             if lost:

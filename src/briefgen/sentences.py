@@ -17,6 +17,7 @@ def _words(text: str) -> list[str]:
 __all__ = ["Sentence", "Vocabulary", "content_words", "split_sentences", "stem"]
 
 _LINE = re.compile(r"[^\n]+")
+_DATELINE = re.compile(r"^[A-Z][A-Z .'’-]{2,40}\s[-–—]\s+(?=[A-Z])")
 _WORD = re.compile(r"[^\W_]+(?:['’][^\W_]+)*", re.UNICODE)
 # Function words carry no topic; a small list keeps the comparison language-light and predictable.
 _STOP = frozenset(
@@ -75,6 +76,10 @@ def split_sentences(text: str) -> list[Sentence]:
         offset = line.start() + lead
         content = stripped.removeprefix("- ").lstrip() if stripped.startswith("- ") else stripped
         offset += len(stripped) - len(content)
+        dateline = _DATELINE.match(content)
+        if dateline is not None:  # "KESTREL POINT - The treaty…": the place is no part of the sentence
+            offset += dateline.end()
+            content = content[dateline.end() :]
         heading = _is_heading(content)
         pieces = [(0, len(content))] if heading else _spans(segmenter, content)
         for start, end in pieces:
