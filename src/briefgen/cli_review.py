@@ -1,4 +1,4 @@
-"""The review commands: `sources add`, `evidence add`, `review` and `check --disputes`."""
+"""The review commands: `sources add`, `evidence add`, `review`, `draft` and `check --disputes`."""
 
 from __future__ import annotations
 
@@ -113,6 +113,7 @@ def register(app: typer.Typer, sources_app: typer.Typer) -> None:
     evidence_app.command("add")(evidence_add)
     app.add_typer(evidence_app, name="evidence")
     app.command("review")(review)
+    app.command("draft")(draft)
 
 
 def sources_add(
@@ -197,3 +198,20 @@ def review(
     except BriefgenError as exc:
         raise _error(exc) from None
     raise typer.Exit(REVIEW_NEEDS_ANALYST if flagged else 0)
+
+
+def draft(
+    sources: Annotated[list[str], typer.Argument(help="Source files or URLs.", metavar="SOURCE...")],
+    draft_id: Annotated[str, typer.Option("--id", help="The new summary's id: briefs/ID.yaml.")],
+    briefs: Annotated[Path, typer.Option(help="Where to write the summary.")] = Path("briefs"),
+    force: Annotated[bool, typer.Option("--force", help="Replace an existing draft.")] = False,
+) -> None:
+    """Write a first, extractive draft summary from sources; it must be edited and cleared to build."""
+    from briefgen.drafting import write_draft
+
+    try:
+        result = write_draft(sources, draft_id=draft_id, briefs=briefs, force=force)
+    except BriefgenError as exc:
+        raise _error(exc) from None
+    for line in result.lines:
+        typer.echo(line)

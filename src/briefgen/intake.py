@@ -24,7 +24,7 @@ from briefgen.model import MAX_QUOTE_CHARS, SourceKind, Summary
 from briefgen.requoting import current_wording
 from briefgen.sources import Page, extract_main_text, fetch_page, save_snapshot
 
-__all__ = ["AddedEvidence", "AddedSource", "Ask", "add_evidence", "add_source", "slug"]
+__all__ = ["AddedEvidence", "AddedSource", "Ask", "add_evidence", "add_source", "read_location", "slug"]
 
 #: Ask a person for a field: (question, default) → answer; the default is returned for "".
 Ask = Callable[[str, str | None], str]
@@ -72,28 +72,7 @@ def add_source(
     day = today or dt.date.today()
     summary = load_summary(summary_path)
     root = summary_path.resolve().parent.parent
-    url: str | None = None
-    page: Page | None = None
-    html: str | None = None
-    if _URL.match(location):
-        url = location
-        page = fetch_page(url, opener=opener)
-        text, html = page.text, page.html
-    else:
-        path = Path(location)
-        try:
-            raw = path.read_bytes()
-        except OSError as exc:
-            raise SourceError(f"{location}: cannot read the file: {exc.strerror}") from None
-        try:
-            text = raw.decode("utf-8-sig")
-        except UnicodeDecodeError as exc:
-            raise SourceError(f"{location}: the file is not UTF-8 (bad byte at offset {exc.start})") from None
-        if path.suffix.lower() in (".html", ".htm"):
-            html = text
-            text = extract_main_text(html)
-    if not text.strip():
-        raise SourceError(f"{location}: the source has no text")
+    text, html, url, page = read_location(location, opener=opener)
     meta = read_metadata(text, html=html, url=url)
     notes: list[str] = []
     entry = _entry(summary, meta, given, ask, notes, day)
@@ -131,6 +110,34 @@ def add_source(
     append_yaml_items(summary_path, [(("sources",), entry)], check=verify)
     updated = parse_summary(new_text, filename=str(summary_path))
     return AddedSource(source_id, file, entry, notes, updated, read_sources(updated, root))
+
+
+def read_location(location: str, *, opener: Any = None) -> tuple[str, str | None, str | None, Page | None]:
+    """Read a file or fetch a URL; return (text, html or None, url or None, the fetched page or None).
+
+    An HTML page or file gives its main text as `sources refresh` extracts it.
+    """
+    if _URL.match(location):
+        page = fetch_page(location, opener=opener)
+        text, html, url = page.text, page.html, location
+    else:
+        page, url = None, None
+        path = Path(location)
+        try:
+            raw = path.read_bytes()
+        except OSError as exc:
+            raise SourceError(f"{location}: cannot read the file: {exc.strerror}") from None
+        try:
+            text = raw.decode("utf-8-sig")
+        except UnicodeDecodeError as exc:
+            raise SourceError(f"{location}: the file is not UTF-8 (bad byte at offset {exc.start})") from None
+        html = None
+        if path.suffix.lower() in (".html", ".htm"):
+            html = text
+            text = extract_main_text(html)
+    if not text.strip():
+        raise SourceError(f"{location}: the source has no text")
+    return text, html, url, page
 
 
 def _seed_path(path: Path, root: Path, source_id: str, text: str) -> str:
