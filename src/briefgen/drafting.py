@@ -367,7 +367,7 @@ def _subject(sources: list[_Source], day: dt.date) -> dict[str, Any]:
     """Candidate subject fields from what the sources share: parties, date, place, legal form."""
     texts = [src.text for src in sources]
     titles = [str(src.entry["title"]) for src in sources]
-    # Parties: the pair a title joins with a hyphen ("UK-Japan"), else the commonest such pair.
+    # Parties: the pair a title joins with a hyphen ("Ruritania-Borduria"), else the commonest such pair.
     parties = ["DRAFT: party", "DRAFT: other party"]
     for pool in (titles, texts):
         pairs = Counter(

@@ -161,14 +161,14 @@ class DateMention:
 
 @dataclass(frozen=True)
 class PersonMention:
-    """A person named in a role ("Japanese Prime Minister Sanae Takaichi"), or with an honorific."""
+    """A person named in a role ("Ruritanian Prime Minister Anna Kovac"), or with an honorific."""
 
     start: int
     end: int
     text: str
     name: str
     role: str  # normalised title: "prime minister", "minister of defence"; "" for an honorific alone
-    qualifier: str  # whose role: "japan", "vasterra"; "" when not said
+    qualifier: str  # whose role: "ruritan" (from "Ruritanian"); "" when not said
     context: frozenset[str]
 
     @property
@@ -179,7 +179,7 @@ class PersonMention:
 
 @dataclass(frozen=True)
 class PlaceMention:
-    """A place an event happened at or in: "signed at Port Meridian"; ``verb`` is the event's stem."""
+    """A place an event happened at or in: "signed at Lakeside"; ``verb`` is the event's stem."""
 
     start: int
     end: int
@@ -422,13 +422,13 @@ _QUALIFIER = (
     r"[A-Z][a-z]+(?:['’]s)?|[A-Z]{2,3})"
 )
 _PERSON_PATTERNS = [
-    # "Japanese Prime Minister Sanae Takaichi", "Vasterra's Defence Minister, Helena Morvaine"
+    # "Ruritanian Prime Minister Anna Kovac", "Ruritania's Defence Minister, Jan Novak"
     re.compile(
         rf"(?:{_QUALIFIER}\s+)?(?P<title>{_TITLE_WORDS})\b(?:\s+of\s+(?P<of>[A-Z][a-z]+))?,?\s+(?P<name>{_NAME})"
     ),
-    # "Teodor Brask, Minister for Foreign Affairs"; "Anton Revask, spokesman for the Osmiran ..."
+    # "Eva Berg, Minister for Foreign Affairs"; "Tom Hale, spokesman for the Foreign Ministry"
     re.compile(rf"(?P<name>{_NAME}),\s+(?:the\s+)?(?:{_QUALIFIER}\s+)?(?P<title>{_TITLE_WORDS})\b"),
-    # "Mr Aldrecht", "Dr Amara Quell"
+    # "Mr Novak", "Dr Eva Berg"
     re.compile(rf"\b(?P<hon>Mr|Mrs|Ms|Dr|Sir|Dame|Professor|Prof)\.?\s+(?P<name>{_NAME})"),
 ]
 _NOT_NAMES = frozenset(
@@ -475,7 +475,7 @@ def normal_role(title: str) -> str:
 
 
 def normal_qualifier(word: str | None) -> str:
-    """Return a country word in one form: "Japanese", "Japan's" and "Japan" all give "japan"."""
+    """Return a country word as a stem to compare: "Ruritanian" gives "ruritan", "Ruritania's" "ruritania"."""
     if not word:
         return ""
     low = word.lower().replace("’", "'").removesuffix("'s")
@@ -488,7 +488,7 @@ def normal_qualifier(word: str | None) -> str:
 
 
 def same_qualifier(a: str, b: str) -> bool:
-    """Tell whether two normalised qualifiers name the same country ("japan", "japan")."""
+    """Tell whether two normalised qualifiers name the same country ("ruritan", "ruritania")."""
     if not a or not b:
         return False
     n = min(len(a), len(b), 5)
@@ -556,7 +556,7 @@ def same_person(a: str, b: str) -> str:
 _PLACE = re.compile(
     r"\b(?P<verb>[a-z]+(?:ed|en|eld|et|ade|ook|ent))\s+(?:[a-z]+\s+){0,3}?(?:at|in)\s+(?:the\s+)?"
     r"(?P<place>(?>[A-Z][\w'’-]+(?:\s+(?:of\s+)?[A-Z][\w'’-]+){0,3}))"
-    # Not an adjective before a noun ("the Carridanian capital"), not a reference ("Article 4").
+    # Not an adjective before a noun ("the Ruritanian capital"), not a reference ("Article 4").
     r"(?!\s+(?!(?:on|in|at|by|and|or|for|to|with|after|before|during|where|which|who|when|from|last|"
     r"this|next|until|since|as|is|was|were|has|had|will|would)\b)[a-z]|\s*\d)"
 )
@@ -664,7 +664,7 @@ def quoted_regions(text: str) -> list[tuple[int, int]]:
 
 
 def speaker_of(text: str) -> str:
-    """Return the person a sentence says is speaking ("…, Helena Morvaine, said:"), or ""."""
+    """Return the person a sentence says is speaking ("…, Jan Novak, said:"), or ""."""
     for m in (_SAID.search(text), _SAID_AFTER.search(text)):
         if m is not None and _clean_name(m.group("name")):
             return _clean_name(m.group("name"))

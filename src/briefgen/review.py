@@ -6,8 +6,8 @@ the claims it is about (shared words, weighed by rarity, against the claim's own
 source sentences its evidence quotes), and the facts of both sides are compared:
 
 - a quantity with its unit (a duration, a count, a sum), a date, a person named in a role, or the
-  place of an event that differs is a **contradiction**; a name spelt differently ("Morvane",
-  "Morvaine") is a contradiction marked as a spelling **variant**, not a second person;
+  place of an event that differs is a **contradiction**; a name spelt differently ("Novak",
+  "Nowak") is a contradiction marked as a spelling **variant**, not a second person;
 - a quotation that another source gives in different words is **requoted**;
 - a sentence about the claim that agrees on every fact it shares **confirms** the claim, with a
   ready `briefgen evidence add` command;
@@ -59,8 +59,10 @@ __all__ = [
 
 #: A sentence is about a claim from this similarity on (weighted Dice of their words).
 PAIR_THRESHOLD = 0.22
-#: ... and confirms it from this one, when it agrees on every fact both give.
-CONFIRM_THRESHOLD = 0.42
+#: ... and confirms it from this one when it states one of the claim's facts (a number, a date, a
+#: name) and gives none differently; from the second when it states none.
+CONFIRM_THRESHOLD = 0.33
+CONFIRM_WITHOUT_FACTS = 0.55
 #: ... and shares this much with the claim's own words, not only with the sentences it cites.
 OWN_THRESHOLD = 0.25
 #: A sentence no claim reaches this similarity with is not covered by the summary.
@@ -422,7 +424,7 @@ def _resolve(people: Iterable[tuple[PersonMention, Any]]) -> list[tuple[PersonMe
             if not qualifier and other.qualifier and (other.role == role or not role):
                 qualifier = other.qualifier
         name = person.name
-        if len(name.split()) == 1:  # "Mr Aldrecht": the full name, where the text gives it
+        if len(name.split()) == 1:  # "Mr Novak": the full name, where the text gives it
             full = next(
                 (o.name for o, _ in items if len(o.name.split()) > 1 and same_person(name, o.name) == "same"),
                 None,
@@ -438,9 +440,11 @@ def _resolve(people: Iterable[tuple[PersonMention, Any]]) -> list[tuple[PersonMe
 
 
 def _dice(vocab: Vocabulary, a: frozenset[str], b: frozenset[str]) -> float:
+    # The cosine of the weighted word sets (Ochiai): a sentence that states one of a long claim's
+    # facts is not diluted by the claim's other words as much as with Dice.
     shared = vocab.weight(a & b)
-    total = vocab.weight(a) + vocab.weight(b)
-    return 2 * shared / total if total else 0.0
+    total = (vocab.weight(a) * vocab.weight(b)) ** 0.5
+    return shared / total if total else 0.0
 
 
 _KIND_GROUPS = {
@@ -451,14 +455,16 @@ _KIND_GROUPS = {
 }
 #: How strongly a source's number or date must be tied to a claim's to contradict it: the weight of
 #: the words around both values that they share, plus half the weight of the words the sentence
-#: shares with the claim. Measured on the Meridian seeds with their disputes removed.
+#: shares with the claim. Measured on the seeds, with the summaries' disputes removed.
 CONFLICT_SCORE = 6.0
 #: Between two sources every sentence of the other is a "claim", so far more pairs are scored: a
 #: number or date must be tied far more closely. On the eight seeds the disagreements scored 22
 #: to 31 and the false pairs 8 to 15.
 SOURCES_CONFLICT_SCORE = 18.0
-#: Two values further apart than this factor are taken for two quantities (45 million crowns for
-#: dredging is not the 1.4 billion of an investment) unless the words around them match closely.
+#: Two numbers of one kind (two ceilings, two terms) are more likely the same quantity.
+KIND_BONUS = 3.0
+#: Two values further apart than this factor are taken for two quantities (a 45 million contract
+#: is not a 1.4 billion investment) unless the words around them match closely.
 MAGNITUDE = 3.0
 DEBUG: list[str] = []
 
@@ -514,6 +520,8 @@ def _conflicts(
                 if ratio > MAGNITUDE and (local < CONFLICT_SCORE or not q.near & c.near):
                     continue  # another order of magnitude: another quantity, unless the words tie them
                 score = local + 0.5 * overlap
+                if c.kind == q.kind and q.kind != "amount":
+                    score += KIND_BONUS  # both a ceiling ("up to", "no more than"), both a term ("for")
                 if score > best[0]:
                     best = (score, claim, c.text)
         if best[1] is not None:
@@ -733,7 +741,7 @@ def _people_findings(
             done.add(person.name)
             involved.add(si)
             break
-    # Variants inside the source itself ("Takeshita", later "Takashita") belong to one finding.
+    # Variants inside the source itself ("Novak", later "Nowak") belong to one finding.
     return _merge_spellings(findings, people)
 
 
@@ -868,7 +876,7 @@ def _confirms(
             if any(src == source_id and a < s.end and s.start < b for src, _, _, a, b in claim.evidence):
                 continue
             agree = _agreements(mentions[si], claim)
-            if agree == 0 and sim < 0.55:
+            if agree == 0 and sim < CONFIRM_WITHOUT_FACTS:
                 continue
             if ci not in best or sim > best[ci][0]:
                 best[ci] = (sim, si)

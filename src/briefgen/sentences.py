@@ -18,7 +18,7 @@ __all__ = ["Sentence", "Vocabulary", "content_words", "split_sentences", "stem"]
 
 _LINE = re.compile(r"[^\n]+")
 _DATELINE = re.compile(r"^[A-Z][A-Z .'’-]{2,40}\s[-–—]\s+(?=[A-Z])")
-_WORD = re.compile(r"[^\W_]+(?:['’][^\W_]+)*", re.UNICODE)
+_WORD = re.compile(r"\d+(?:[.,]\d+)*|[^\W_]+(?:['’][^\W_]+)*", re.UNICODE)
 # Function words carry no topic; a small list keeps the comparison language-light and predictable.
 _STOP = frozenset(
     _words(
@@ -137,7 +137,7 @@ def content_words(text: str) -> list[str]:
         low = word.lower()
         if low in _STOP or (len(low) < 3 and not low.isdigit()):
             continue
-        words.append(low.replace(",", "") if low[0].isdigit() else stem(word))
+        words.append(low.replace(",", "") if low[0].isdigit() else stem(word))  # "3,000" is "3000"
     return words
 
 
