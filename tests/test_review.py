@@ -163,3 +163,25 @@ def test_sentences_keep_their_offsets() -> None:
     ]
     assert all(text[s.start : s.end] == s.text for s in sentences)
     assert sentences[0].heading and not sentences[1].heading
+
+
+def test_a_title_and_a_place_given_differently(project: Path) -> None:
+    report = project / "bulletin.txt"
+    report.write_text(
+        "Ministry bulletin\n"
+        "Foreign Minister Helena Morvaine opened the ceremony on the quayside.\n"
+        "The two governments exchanged instruments of ratification at Port Meridian on 12 September 2025.\n",
+        encoding="utf-8",
+    )
+    added = add_source(
+        project / "briefs" / MERIDIAN,
+        str(report),
+        given={"title": "Bulletin", "kind": "official", "reliability": "Invented."},
+    )
+    assert added.summary is not None
+    review = review_source(added.summary, added.texts, added.source_id)
+    found = [(f.what, f.claim_id, f.ours, f.theirs) for f in review.of_kind(FindingKind.CONTRADICTS)]
+    assert found == [
+        ("title", "minister-speech", "minister of defence", "minister of foreign"),
+        ("place", "exchange-of-instruments", "Halvard", "Port Meridian"),
+    ]

@@ -288,6 +288,7 @@ class _Side:
     texts: Mapping[str, str]
     holders: dict[tuple[str, str], dict[str, list[str]]]  # (role, qualifier) → name → claim ids
     names: dict[str, list[str]]  # every name the claims use → claim ids
+    roles: dict[str, set[str]]  # every name the claims give a title → those titles
     quotations: list[tuple[str, str | None, str, str]]  # (text, source or None, speaker, claim id)
     topic: frozenset[str]  # words of the subject, themes and claims: what "on the agreement" means
 
@@ -345,14 +346,18 @@ def _assemble(
     holders: dict[tuple[str, str], dict[str, list[str]]] = defaultdict(lambda: defaultdict(list))
     names: dict[str, list[str]] = defaultdict(list)
     people: list[tuple[PersonMention, str]] = [(p, c.id) for c in claims for p in c.mentions.people]
+    roles: dict[str, set[str]] = defaultdict(set)
     for person, claim_id in _resolve(people):
         names[person.name].append(claim_id)
+        if person.role:
+            roles[person.name].add(person.role)
         if person.role and person.qualifier:
             holders[(person.role, person.qualifier)][person.name].append(claim_id)
     for name, role, country in signatories:
         qualifier = normal_qualifier(country.split()[-1])
         holders[(normal_role(role), qualifier)].setdefault(name, [])
         names.setdefault(name, [])
+        roles[name].add(normal_role(role))
     quotations: list[tuple[str, str | None, str, str]] = []
     for c in claims:
         for q in c.mentions.quotations:
@@ -368,7 +373,7 @@ def _assemble(
             speaker = _speaker_before(sentences[sid], start)
             quotations.append((quote, sid, speaker, claim_id))
     topic = frozenset(content_words(topic_text)) | frozenset(w for c in claims for w in c.words)
-    return _Side(summary_id, claims, sentences, texts, holders, names, quotations, topic)
+    return _Side(summary_id, claims, sentences, texts, holders, names, roles, quotations, topic)
 
 
 def compare_sources(texts: Mapping[str, str]) -> list[Finding]:
@@ -713,7 +718,21 @@ def _people_findings(
     done: set[str] = set()
     for person, si in people:
         s = sentences[si]
-        if person.name in side.names or person.name in done:
+        if person.name in done:
+            continue
+        if person.name in side.names:
+            # The same person with another title: "Foreign Minister X" where the claims have
+            # "Defence Minister X". Only titles both sides give, for the person the claims name.
+            ours = side.roles.get(person.name, set())
+            if person.role and ours and person.role not in ours and side.names[person.name]:
+                claim = _best_claim(side, side.names[person.name], words[si], vocab)
+                finding = _name_finding(source_id, s, claim, person.name, person.name, False, side)
+                title = ", ".join(sorted(ours))
+                findings.append(
+                    Finding(**{**finding.__dict__, "what": "title", "ours": title, "theirs": person.role})
+                )
+                done.add(person.name)
+                involved.add(si)
             continue
         variant = next((n for n in side.names if same_person(person.name, n) == "variant"), None)
         if variant is not None and side.names[variant]:
