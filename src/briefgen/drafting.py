@@ -258,18 +258,20 @@ def _draft(
             continue
         kept.append(item)
         kept_words.append(words)
+    # The best-ranked sentence (most facts, most shared with the other sources) is the overview.
+    lead = max(kept, key=lambda r: r[0])[2] if kept else None
     kept.sort(key=lambda r: (sources.index(r[1]), r[2].start))
     themes: dict[str, dict[str, str]] = {}
     claims: list[dict[str, Any]] = []
     ids: set[str] = set()
     keys: list[str] = []
-    for order, (_, src, s, heading) in enumerate(kept):
+    for _, src, s, heading in kept:
         claim_id = _claim_id(s.text, ids)
         ids.add(claim_id)
         keys.append(f"{src.id}:{s.start}")
         claim: dict[str, Any] = {
             "id": claim_id,
-            "role": _role(s.text, order == 0),
+            "role": _role(s.text, s is lead),
         }
         if heading:
             theme_id = slug(heading, words=4)

@@ -86,10 +86,12 @@ def regen_review(summary: Path, manifest: Manifest, *, out: Path, report: RegenR
     changed = changed_sources(summary, manifest)
     if not changed:
         return
-    from briefgen.errors import BriefgenError
+    from briefgen.errors import BriefgenError, SummaryError
 
     try:
         reviews = review_sources(summary, changed, out=out)
+    except SummaryError:
+        return  # the rebuild reports a summary that does not load, once
     except BriefgenError as exc:
         report.errors.append(f"{summary}: review: {exc}")
         report.lines.append(f"error: {summary}: review: {exc}")
