@@ -471,7 +471,6 @@ KIND_BONUS = 3.0
 #: Two values further apart than this factor are taken for two quantities (a 45 million contract
 #: is not a 1.4 billion investment) unless the words around them match closely.
 MAGNITUDE = 3.0
-DEBUG: list[str] = []
 
 
 def _kind_group(kind: str) -> str:
@@ -529,10 +528,8 @@ def _conflicts(
                     score += KIND_BONUS  # both a ceiling ("up to", "no more than"), both a term ("for")
                 if score > best[0]:
                     best = (score, claim, c.text)
-        if best[1] is not None:
-            DEBUG.append(f"{best[0]:5.1f} number {best[1].id}: {best[2]} vs {q.text} | {s.text[:70]}")
-            if best[0] >= threshold:
-                found.append((best[0], best[1], "number", best[2], q.text))
+        if best[1] is not None and best[0] >= threshold:
+            found.append((best[0], best[1], "number", best[2], q.text))
     for d in m.dates:
         if any(c.covers(d) for claim in side.claims for c in claim.mentions.dates):
             continue
@@ -551,10 +548,8 @@ def _conflicts(
                 score -= 4.0 if year_only else 0.0
                 if score > best_d[0]:
                     best_d = (score, claim, cd.text)
-        if best_d[1] is not None:
-            DEBUG.append(f"{best_d[0]:5.1f} date {best_d[1].id}: {best_d[2]} vs {d.text} | {s.text[:70]}")
-            if best_d[0] >= threshold:
-                found.append((best_d[0], best_d[1], "date", best_d[2], d.text))
+        if best_d[1] is not None and best_d[0] >= threshold:
+            found.append((best_d[0], best_d[1], "date", best_d[2], d.text))
     return found
 
 
