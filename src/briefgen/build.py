@@ -16,7 +16,7 @@ from typing import Any
 from briefgen import __version__
 from briefgen.anchoring import Grade, QuoteCheck, anchor_summary
 from briefgen.brief import Brief, block_items, items_of
-from briefgen.errors import BuildError, EvidenceError, FitError, QualityError, SummaryError
+from briefgen.errors import BuildError, DraftError, EvidenceError, FitError, QualityError, SummaryError
 from briefgen.layouts import Layout, apply_override, load_layout
 from briefgen.loading import load_summary_with_locations
 from briefgen.model import Audience, Claim, Edition, Format, Length, Summary
@@ -76,6 +76,11 @@ def verify_inputs(path: Path, *, root: Path | None = None, strict: bool = True) 
     from briefgen.check import quote_problems
 
     summary, locations = load_summary_with_locations(path)
+    if summary.draft:
+        raise DraftError(
+            f"{path}: the summary is a draft (draft: true); no paper is built from it until an analyst "
+            "has edited it and removed `draft: true`"
+        )
     root = root or project_root(path)
     checks = anchor_summary(summary, root)
     if strict:

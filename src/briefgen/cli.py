@@ -58,9 +58,21 @@ def check(
         list[Path] | None, typer.Argument(help="Summary files (default: briefs/*.yaml).")
     ] = None,
     as_json: Annotated[bool, typer.Option("--json", help="Print the report as JSON.")] = False,
+    disputes: Annotated[
+        bool,
+        typer.Option("--disputes", help="List disagreements among the sources not recorded as disputes."),
+    ] = False,
 ) -> None:
     """Validate summaries and verify every quote against its source."""
     from briefgen.check import check_summary
+
+    if disputes:
+        from briefgen.cli_review import check_disputes
+
+        try:
+            raise typer.Exit(1 if check_disputes(_summaries(summaries), as_json=as_json) else 0)
+        except BriefgenError as exc:
+            raise _fail(exc) from None
 
     failed = False
     reports = []
@@ -153,7 +165,7 @@ def regen(
         bool, typer.Option("--allow-warnings", help="Rebuild papers over a quality limit.")
     ] = False,
 ) -> None:
-    """Rebuild only the papers whose inputs changed; exit 0 nothing to do, 3 rebuilt, 4 needs an analyst."""
+    """Rebuild only stale papers; exit 0 nothing to do, 3 rebuilt, 4 or 5 needs an analyst (README)."""
     from briefgen.regen import Outcome
     from briefgen.regen import regen as run_regen
 
@@ -221,8 +233,12 @@ def sources_refresh(
     summaries: Annotated[
         list[Path] | None, typer.Argument(help="Summary files (default: briefs/*.yaml).")
     ] = None,
+    out: Annotated[Path, typer.Option("--out", help="Where reviews of changed sources are written.")] = Path(
+        "out"
+    ),
 ) -> None:
-    """Fetch URL sources with conditional requests and store dated snapshots under seeds/."""
+    """Fetch URL sources with conditional requests, store dated snapshots, review what changed."""
+    from briefgen.cli_review import review_changed
     from briefgen.loading import load_summary
     from briefgen.sources import RefreshStatus, refresh_sources
 
@@ -230,6 +246,7 @@ def sources_refresh(
     try:
         for path in _summaries(summaries):
             summary = load_summary(path)
+            updated = []
             for result in refresh_sources(summary, path.resolve().parent.parent):
                 if result.status is RefreshStatus.SKIPPED:
                     continue
@@ -237,6 +254,10 @@ def sources_refresh(
                 typer.echo(
                     f"{result.status.value}: {result.message}", err=result.status is RefreshStatus.FAILED
                 )
+                if result.status is RefreshStatus.UPDATED:
+                    updated.append(result.source_id)
+            if updated:
+                review_changed(path, updated, out=out)
     except BriefgenError as exc:
         raise _fail(exc) from None
     if failed:
@@ -291,6 +312,11 @@ def _enum(kind: type[E], value: str | None, option: str) -> E | None:
         choices = ", ".join(str(m.value) for m in kind)
         raise BuildError(f"{option}: {value!r} is not one of {choices}") from None
 
+
+# The review commands live in their own module: sources add, evidence add, review, draft.
+from briefgen.cli_review import register as _register_review  # noqa: E402
+
+_register_review(app, sources_app)
 
 if __name__ == "__main__":  # pragma: no cover
     sys.exit(app())

@@ -380,6 +380,9 @@ class Summary(Strict):
 
     schema_: Annotated[int, Field(alias="schema")]
     id: Id
+    # A first draft (`briefgen draft`): `check` runs on it, `build` and `regen` refuse it until an
+    # analyst has edited it and removed the flag. Absent in every summary written by hand.
+    draft: bool = False
     subject: Subject
     sources: list[Source] = Field(min_length=1)
     themes: list[Theme] = Field(default_factory=list)

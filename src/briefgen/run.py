@@ -273,6 +273,7 @@ def rebuild(
         new = record_paper(paper, inputs, templates=templates, options=options)
         quotes = quote_changes(inputs, previous, paper.brief)
         note = change_note(f"{inputs.summary.id}/{name}", previous, new, paper.brief, inputs.summary, quotes)
+        note += report.review_note(inputs.summary.id)
         paper.files[f"{name}.changes.md"] = note.encode()
         written = write_paper(paper, out)
         new.outputs = {n: bytes_fingerprint(d) for n, d in sorted(paper.files.items())}

@@ -20,6 +20,7 @@ from urllib.error import HTTPError, URLError
 from urllib.parse import urlsplit
 
 from briefgen import __version__
+from briefgen.errors import SourceError
 from briefgen.model import Source, Summary
 
 MAX_BYTES = 5 * 1024 * 1024
@@ -182,9 +183,12 @@ def _refresh(source: Source, root: Path, today: dt.date, timeout: float, opener:
 
 
 def _fetch(
-    url: str, headers: dict[str, str], timeout: float, opener: Opener
+    url: str, headers: dict[str, str], timeout: float, opener: Opener, keep: dict[str, str] | None = None
 ) -> tuple[str, str | None, str | None] | None:
-    """Return (text, etag, last_modified), or None for 304; raise _FetchError for anything else."""
+    """Return (text, etag, last_modified), or None for 304; raise _FetchError for anything else.
+
+    ``keep`` receives the page's HTML under "html", for reading its metadata.
+    """
     try:
         parts = urlsplit(url)
     except ValueError as error:
@@ -224,10 +228,50 @@ def _fetch(
         decoded = body.decode("utf-8", errors="replace")
     text = decoded.replace("\r\n", "\n").replace("\r", "\n")
     if kind in _HTML_TYPES:
+        if keep is not None:
+            keep["html"] = text
         text = extract_main_text(text)
     if not text.strip():
         raise _FetchError("the page has no text")
     return text, info.get("ETag"), info.get("Last-Modified")
+
+
+@dataclass(frozen=True)
+class Page:
+    """A fetched page: its main text, its HTML (None for plain text) and its validators."""
+
+    text: str
+    html: str | None
+    etag: str | None
+    last_modified: str | None
+
+
+def fetch_page(url: str, *, timeout: float = 20.0, opener: Opener | None = None) -> Page:
+    """Fetch a URL as `sources refresh` does, keeping the HTML; raise SourceError if it fails."""
+    keep: dict[str, str] = {}
+    headers = {"User-Agent": f"briefgen/{__version__}", "Accept": "text/html, text/plain;q=0.9"}
+    try:
+        fetched = _fetch(url, headers, timeout, opener or default_opener(), keep)
+    except _FetchError as failure:
+        raise SourceError(f"{url}: {failure}") from None
+    if fetched is None:  # only a conditional request gets a 304, and this one is not
+        raise SourceError(f"{url}: the server answered 304 Not Modified to a plain request")
+    text, etag, last_modified = fetched
+    return Page(text, keep.get("html"), etag, last_modified)
+
+
+def save_snapshot(root: Path, source_id: str, file: str, page: Page, *, url: str, today: dt.date) -> Path:
+    """Store a fetched page as `sources refresh` would: a dated snapshot, the cited file, the state."""
+    data = page.text.encode("utf-8")
+    snapshot = root / SNAPSHOT_DIR / source_id / f"{today.isoformat()}.txt"
+    _write_atomic(snapshot, data)
+    _write_atomic(root / file, data)
+    state = {"url": url, "etag": page.etag, "last_modified": page.last_modified, "sha256": _sha256(data)}
+    relative = snapshot.relative_to(root).as_posix()
+    _write_state(
+        root / SNAPSHOT_DIR / source_id / "state.json", state | {"snapshot": relative, "status": "updated"}
+    )
+    return snapshot
 
 
 def extract_main_text(html: str) -> str:
