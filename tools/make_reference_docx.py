@@ -140,6 +140,19 @@ STYLES: dict[str, tuple[str, str, str | None, str | None, str, str]] = {
         '<w:spacing w:after="120"/><w:jc w:val="center"/>',
         "<w:b/><w:bCs/><w:caps/>" + size(9),
     ),
+    # A notice ("DRAFT", or that the paper is fictional): bold in a ruled box, as print.css has it.
+    "Notice": (
+        "paragraph",
+        "Notice",
+        "Normal",
+        "Normal",
+        '<w:keepNext/><w:pBdr><w:top w:val="single" w:sz="12" w:space="3" w:color="000000"/>'
+        '<w:left w:val="single" w:sz="12" w:space="4" w:color="000000"/>'
+        '<w:bottom w:val="single" w:sz="12" w:space="3" w:color="000000"/>'
+        '<w:right w:val="single" w:sz="12" w:space="4" w:color="000000"/></w:pBdr>'
+        '<w:spacing w:before="80" w:after="120"/><w:ind w:left="90" w:right="90"/>',
+        "<w:b/><w:bCs/>",
+    ),
     # The left indent matches the bullet level used for box items so Word draws one box, not several.
     "Box": (
         "paragraph",
@@ -261,7 +274,7 @@ DROP_STYLES = {
 }
 KEEP_TABLE_STYLES = {"TableNormal", "TableGrid"}
 # Styles of briefgen's own, not Word built-ins.
-CUSTOM_STYLES = {"Marking", "Box", "Note", "TableText"} | {
+CUSTOM_STYLES = {"Marking", "Notice", "Box", "Note", "TableText"} | {
     "CoverTitle",
     "CoverSubtitle",
     "CoverDetails",

@@ -170,7 +170,7 @@ class _Writer:
                 self.para(brief.subtitle, "Subtitle")
             self.para(brief.as_of, "Normal")
             if brief.notice:
-                self.para(brief.notice, "Box")
+                self.para(brief.notice, "Notice" if self.style("Notice") else "Box")
         for section in brief.sections:
             self.section(section)
         self.headers_and_footers()
@@ -192,7 +192,7 @@ class _Writer:
             self.para(brief.subtitle, "Cover Subtitle")
         self.para(brief.as_of, "Normal")
         if brief.notice:
-            self.para(brief.notice, "Box")
+            self.para(brief.notice, "Notice" if self.style("Notice") else "Box")
         for index, line in enumerate(brief.cover_lines):
             p = self.para(line, "Cover Details" if index == 0 else "Cover Line")
             if index < len(brief.cover_lines) - 1:
@@ -274,6 +274,8 @@ class _Writer:
             return
         level = min(max(section.level, 1), 3)
         p = self.para(None, f"Heading {level}")
+        # Kept with what follows even if a reference document's heading styles forget to.
+        p.paragraph_format.keep_with_next = True
         if section.key in self.page_breaks:
             p.paragraph_format.page_break_before = True
         if self.brief.contents:
