@@ -181,13 +181,13 @@ STYLES: dict[str, tuple[str, str, str | None, str | None, str, str]] = {
         "",
     ),
     # Contents entries end in their page number on a dotted right tab, as the PDF's do.
-    "TOC1": ("paragraph", "toc 1", "Normal", "Normal", TOC_TAB + '<w:spacing w:after="60"/>', size(11)),
+    "TOC1": ("paragraph", "toc 1", "Normal", "Normal", TOC_TAB + '<w:spacing w:after="80"/>', size(11)),
     "TOC2": (
         "paragraph",
         "toc 2",
         "Normal",
         "Normal",
-        TOC_TAB + '<w:spacing w:after="60"/><w:ind w:left="284"/>',
+        TOC_TAB + '<w:spacing w:after="80"/><w:ind w:left="284"/>',
         size(11),
     ),
     "TOC3": (
@@ -195,7 +195,7 @@ STYLES: dict[str, tuple[str, str, str | None, str | None, str, str]] = {
         "toc 3",
         "Normal",
         "Normal",
-        TOC_TAB + '<w:spacing w:after="60"/><w:ind w:left="567"/>',
+        TOC_TAB + '<w:spacing w:after="80"/><w:ind w:left="567"/>',
         size(11),
     ),
     # Table cells: 10.5pt on a 12.6pt line, as print.css sets `table`.
