@@ -2,15 +2,20 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
 import sys
+from collections.abc import Iterator
 from enum import Enum
 from pathlib import Path
-from typing import Annotated, TypeVar
+from typing import TYPE_CHECKING, Annotated, TypeVar
 
 import typer
 
 from briefgen.errors import BriefgenError, LockError, SummaryError
+
+if TYPE_CHECKING:
+    from briefgen.pool import Renderer
 
 E = TypeVar("E", bound=Enum)
 
@@ -111,35 +116,77 @@ def build(
     allow_warnings: Annotated[
         bool, typer.Option("--allow-warnings", help="Build papers over a quality limit.")
     ] = False,
+    theme: Annotated[
+        str | None, typer.Option("--theme", help="Narrow the papers to one of the summary's themes (its id).")
+    ] = None,
+    jobs: Annotated[
+        int | None, typer.Option("--jobs", "-j", min=1, help="Papers rendered at once (default: cores).")
+    ] = None,
 ) -> None:
     """Build papers: every edition each summary names, or one length and audience on demand."""
+    failed = False
+    with _pool(jobs, None) as pool:
+        for summary in _summaries(summaries):
+            if _build_one(summary, out, edition, length, audience, fmt, allow_warnings, theme, pool):
+                failed = True
+    if failed:
+        raise typer.Exit(1)
+
+
+def _build_one(
+    summary: Path,
+    out: Path,
+    edition: list[str] | None,
+    length: str | None,
+    audience: str | None,
+    fmt: list[str] | None,
+    allow_warnings: bool,
+    theme: str | None,
+    pool: Renderer | None,
+) -> bool:
+    """Build one summary's papers for `build`; print its lines; return whether anything failed."""
     from briefgen.model import Audience, Format, Length
     from briefgen.run import build_papers
 
-    failed = False
-    for summary in _summaries(summaries):
-        try:
-            chosen_length = _enum(Length, length, "--length")
-            chosen_audience = _enum(Audience, audience, "--audience")
-            formats = [_enum(Format, f, "--format") for f in fmt or []]
-            results = build_papers(
-                summary,
-                out=out,
-                names=edition or [],
-                length=chosen_length,
-                audience=chosen_audience,
-                formats=[f for f in formats if f is not None],
-                allow_warnings=allow_warnings,
-            )
-        except BriefgenError as exc:
-            _fail(exc)
-            failed = True
-            continue
-        for line in results.lines:
-            typer.echo(line)
-        failed = failed or results.failed
-    if failed:
-        raise typer.Exit(1)
+    try:
+        formats = [_enum(Format, f, "--format") for f in fmt or []]
+        results = build_papers(
+            summary,
+            out=out,
+            names=edition or [],
+            length=_enum(Length, length, "--length"),
+            audience=_enum(Audience, audience, "--audience"),
+            formats=[f for f in formats if f is not None],
+            allow_warnings=allow_warnings,
+            theme=theme,
+            pool=pool,
+        )
+    except BriefgenError as exc:
+        _fail(exc)
+        return True
+    for line in results.lines:
+        typer.echo(line)
+    return results.failed
+
+
+@contextlib.contextmanager
+def _pool(jobs: int | None, redis: str | None) -> Iterator[Renderer | None]:
+    """Yield where papers render: RQ workers, warm local processes (started on first use), or here."""
+    from briefgen.pool import WarmPool, default_jobs
+
+    if redis:
+        from briefgen.remote import RedisRenderer
+
+        renderer: Renderer = RedisRenderer(redis)
+    elif (jobs or default_jobs()) > 1:
+        renderer = WarmPool(jobs or default_jobs())
+    else:
+        yield None
+        return
+    try:
+        yield renderer
+    finally:
+        renderer.close()
 
 
 @app.command()
@@ -149,13 +196,20 @@ def regen(
     ] = None,
     out: Annotated[Path, typer.Option("--out", help="Output folder.")] = Path("out"),
     wait: Annotated[float, typer.Option(help="Seconds to wait for another run's lock.")] = 0.0,
+    jobs: Annotated[
+        int | None, typer.Option("--jobs", "-j", min=1, help="Papers rendered at once (default: cores).")
+    ] = None,
+    redis: Annotated[
+        str | None, typer.Option("--redis", help="Render on RQ workers via this Redis URL.")
+    ] = None,
 ) -> None:
     """Rebuild only the papers whose inputs changed; exit 0 nothing to do, 3 rebuilt, 4 needs an analyst."""
     from briefgen.regen import Outcome
     from briefgen.regen import regen as run_regen
 
     try:
-        report = run_regen(_summaries(summaries), out=out, wait=wait)
+        with _pool(jobs, redis) as pool:
+            report = run_regen(_summaries(summaries), out=out, wait=wait, pool=pool)
     except LockError as exc:
         raise _fail(exc, Outcome.BUSY) from None
     except BriefgenError as exc:

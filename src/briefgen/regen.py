@@ -11,11 +11,14 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 from enum import IntEnum
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from briefgen import __version__
 from briefgen.errors import LockError
 from briefgen.manifest import Manifest, stale_reasons, sweep_temporaries
+
+if TYPE_CHECKING:
+    from briefgen.pool import Renderer
 
 LOCK_NAME = ".briefgen.lock"
 
@@ -100,7 +103,12 @@ def find_stale(summary: Path, out: Path, manifest: Manifest, templates: Path) ->
 
 
 def regen(
-    summaries: list[Path], *, out: Path, templates: Path | None = None, wait: float = 0.0
+    summaries: list[Path],
+    *,
+    out: Path,
+    templates: Path | None = None,
+    wait: float = 0.0,
+    pool: Renderer | None = None,
 ) -> RegenReport:
     """Rebuild exactly the papers whose inputs changed or whose outputs are missing."""
     from briefgen.render import templates_dir  # light: no renderer is imported
@@ -121,7 +129,15 @@ def regen(
             # Only now pay for loading, anchoring and rendering.
             from briefgen.run import rebuild
 
-            rebuild(summary, out=out, manifest=manifest, stale=stale, templates=templates, report=report)
+            rebuild(
+                summary,
+                out=out,
+                manifest=manifest,
+                stale=stale,
+                templates=templates,
+                report=report,
+                pool=pool,
+            )
             manifest.save()
     return report
 

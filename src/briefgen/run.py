@@ -37,6 +37,7 @@ from briefgen.render import templates_dir
 from briefgen.selection import Trims
 
 if TYPE_CHECKING:
+    from briefgen.pool import Renderer
     from briefgen.regen import RegenReport
 
 
@@ -167,32 +168,55 @@ def build_papers(
     allow_warnings: bool = False,
     templates: Path | None = None,
     wait: float = 600.0,
+    theme: str | None = None,
+    pool: Renderer | None = None,
 ) -> Results:
-    """Build the chosen editions of a summary into OUT/<id>/; a failed edition keeps its old files."""
+    """Build the chosen editions of a summary into OUT/<id>/; a failed edition keeps its old files.
+
+    With a `pool`, papers render in parallel in its workers; this process alone writes them and
+    the manifest, in the same order as without one, so the files are the same.
+    """
+    from briefgen.pool import RenderJob, render_all
     from briefgen.regen import output_lock
+    from briefgen.themes import builder_for, theme_edition
 
     formats = list(formats)
     templates = templates or templates_dir()
-    inputs = verify_inputs(summary)
-    builder = Builder(inputs, templates=templates, allow_warnings=allow_warnings)
+    builder = builder_for(verify_inputs(summary), theme, templates=templates, allow_warnings=allow_warnings)
+    inputs = builder.inputs  # narrowed to the theme, if one was asked for
     editions = editions_to_build(
         inputs.summary, names=names, length=length, audience=audience, formats=formats
     )
+    if theme:
+        editions = [theme_edition(e, theme) for e in editions]
     results = Results()
     with output_lock(out, wait=wait):
         sweep_temporaries(out / inputs.summary.id)
         manifest = Manifest.load(out)
         record = _summary_record(manifest, inputs)
-        for edition in editions:
-            started = time.perf_counter()
-            previous = record.papers.get(edition.name)
-            known = _known_fit(previous, edition, builder, inputs)
-            try:
-                paper = builder.build(edition, trims=known)
-            except BriefgenError as exc:
-                results.failures[edition.name] = str(exc)
-                results.lines.append(f"error: {exc}")
+        plans = [(e, record.papers.get(e.name)) for e in editions]
+        jobs = [
+            RenderJob(
+                summary=summary.resolve(),
+                edition=edition,
+                theme=theme,
+                trims=_known_fit(previous, edition, builder, inputs),
+                allow_warnings=allow_warnings,
+                templates=templates,
+            )
+            for edition, previous in plans
+        ]
+        started = time.perf_counter()
+        for (edition, previous), job, outcome in zip(
+            plans, jobs, render_all(builder, jobs, pool=pool), strict=True
+        ):
+            known = job.trims
+            if isinstance(outcome, BriefgenError):
+                results.failures[edition.name] = str(outcome)
+                results.lines.append(f"error: {outcome}")
+                started = time.perf_counter()
                 continue
+            paper = outcome
             written = write_paper(paper, out)
             options = {"allow_warnings": allow_warnings}
             new = record_paper(paper, inputs, templates=templates, options=options)
@@ -210,17 +234,20 @@ def build_papers(
                 new.outputs = {**kept, **new.outputs}
                 # Inputs only the other formats use (print CSS, HTML templates) stay watched.
                 new.inputs = {**previous.inputs, **new.inputs}
-            if edition.name in record.editions or length or audience:
+            if edition.name in record.editions or length or audience or theme:
                 record.papers[edition.name] = new
                 if edition.name not in record.editions:
                     record.editions.append(edition.name)
             results.papers.append(paper)
             results.lines.append(_line(paper, written, time.perf_counter() - started))
+            started = time.perf_counter()
         manifest.save()
     return results
 
 
 def _line(paper: Paper, written: list[Path], seconds: float) -> str:
+    # Rendered in a pool, the paper's own time says more than the wait for it.
+    seconds = min(seconds, paper.report.get("timings_s", {}).get("total", seconds))
     pages = paper.report.get("pages")
     shown = ", ".join(p.name for p in written if not p.name.endswith(".json"))
     size = f"{pages} page{'s' if pages != 1 else ''}, " if pages else ""
@@ -265,8 +292,13 @@ def rebuild(
     stale: dict[str, list[str]] | None,
     templates: Path,
     report: RegenReport,
+    pool: Renderer | None = None,
 ) -> None:
-    """Rebuild a summary's stale papers (all if `stale` is None), writing change notes; used by regen."""
+    """Rebuild a summary's stale papers (all if `stale` is None), writing change notes; used by regen.
+
+    With a `pool`, the papers render in parallel in its workers; they are written here, in order.
+    """
+    from briefgen.pool import RenderJob, render_all
     from briefgen.regen import change_note
 
     try:
@@ -281,21 +313,26 @@ def rebuild(
     record = _summary_record(manifest, inputs)
     wanted = {e.name: e for e in inputs.summary.editions}
     names = list(wanted) if stale is None else [n for n in wanted if n in stale or n not in record.papers]
-    for name in names:
-        edition = wanted[name]
+    jobs = [
+        RenderJob(summary=summary.resolve(), edition=wanted[n], strict=False, templates=templates)
+        for n in names
+    ]
+    started = time.perf_counter()
+    for name, paper_or_error in zip(names, render_all(builder, jobs, pool=pool), strict=True):
         previous = record.papers.get(name)
         before = previous.claims if previous else {}
-        started = time.perf_counter()
-        try:
-            paper = builder.build(edition)
-        except EvidenceError as exc:
-            report.needs_analyst[name] = exc.claims
-            report.lines.append(f"needs analyst: {inputs.summary.id}/{name}: kept the last good paper; {exc}")
+        if isinstance(paper_or_error, EvidenceError):
+            needs = paper_or_error
+            report.needs_analyst[name] = needs.claims
+            report.lines.append(f"needs analyst: {inputs.summary.id}/{name}: kept the last good paper; {needs}")
+            started = time.perf_counter()
             continue
-        except BriefgenError as exc:
-            report.errors.append(str(exc))
-            report.lines.append(f"error: {exc}")
+        if isinstance(paper_or_error, BriefgenError):
+            report.errors.append(str(paper_or_error))
+            report.lines.append(f"error: {paper_or_error}")
+            started = time.perf_counter()
             continue
+        paper = paper_or_error
         options = {"allow_warnings": False}
         new = record_paper(paper, inputs, templates=templates, options=options)
         note = change_note(
@@ -319,6 +356,7 @@ def rebuild(
         report.lines.append(
             f"rebuilt {_line(paper, written, time.perf_counter() - started)} because {reasons}"
         )
+        started = time.perf_counter()
 
 
 __all__ = ["Results", "build_papers", "rebuild", "record_paper", "write_atomic"]
