@@ -220,6 +220,73 @@ def regen(
 
 
 @app.command()
+def serve(
+    host: Annotated[str, typer.Option(help="Address to listen on.")] = "127.0.0.1",
+    port: Annotated[int, typer.Option(help="Port to listen on.")] = 8000,
+    out: Annotated[Path, typer.Option("--out", help="Output folder.")] = Path("out"),
+    jobs: Annotated[
+        int | None, typer.Option("--jobs", "-j", min=1, help="Warm render workers (default: cores).")
+    ] = None,
+    queue_size: Annotated[
+        int, typer.Option("--queue", min=1, help="Papers that may wait for a worker before 503.")
+    ] = 4,
+    deadline: Annotated[float, typer.Option(help="Seconds a render may take before it is stopped.")] = 60.0,
+    redis: Annotated[
+        str | None, typer.Option("--redis", help="Render on RQ workers via this Redis URL.")
+    ] = None,
+    user_header: Annotated[
+        str | None,
+        typer.Option(
+            "--trusted-user-header",
+            help="Behind a reverse proxy: a header naming the signed-in user (off by default).",
+        ),
+    ] = None,
+    trusted_proxy: Annotated[
+        list[str] | None,
+        typer.Option("--trusted-proxy", help="Address the trusted header may come from (repeatable)."),
+    ] = None,
+) -> None:
+    """Serve the papers of briefs/*.yaml on a web page and a JSON API (token from BRIEFGEN_TOKEN)."""
+    import uvicorn
+
+    from briefgen.pool import WarmPool, default_jobs
+    from briefgen.web import build_app, token_from_environment
+
+    if not Path("briefs").is_dir():
+        typer.echo("error: no briefs/ folder here: run from the project folder", err=True)
+        raise typer.Exit(1)
+    renderer: Renderer
+    if redis:
+        from briefgen.remote import RedisRenderer
+
+        renderer = RedisRenderer(redis, deadline=deadline, max_pending=(jobs or default_jobs()) + queue_size)
+    else:
+        renderer = WarmPool(jobs or default_jobs(), queue_size=queue_size, deadline=deadline)
+    application = build_app(
+        root=Path.cwd(),
+        out=out,
+        renderer=renderer,
+        token=token_from_environment(),
+        user_header=user_header,
+        trusted_proxies=frozenset(trusted_proxy) if trusted_proxy else None,
+    )
+    typer.echo(f"serving on http://{host}:{port}/ (Ctrl-C to stop)", err=True)
+    uvicorn.run(application, host=host, port=port, log_level="warning")  # type: ignore[arg-type]
+
+
+@app.command()
+def worker(
+    redis: Annotated[str, typer.Option("--redis", help="Redis URL of the RQ queue.")],
+    queue: Annotated[str, typer.Option(help="Queue name.")] = "briefgen",
+    burst: Annotated[bool, typer.Option("--burst", help="Stop when the queue is empty.")] = False,
+) -> None:
+    """Render papers for `regen --redis` and `serve --redis`: a warm RQ worker needing no shared disk."""
+    from briefgen.remote import run_worker
+
+    run_worker(redis, queue=queue, burst=burst)
+
+
+@app.command()
 def watch(
     summaries: Annotated[
         list[Path] | None, typer.Argument(help="Summary files (default: briefs/*.yaml).")

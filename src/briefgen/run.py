@@ -324,7 +324,9 @@ def rebuild(
         if isinstance(paper_or_error, EvidenceError):
             needs = paper_or_error
             report.needs_analyst[name] = needs.claims
-            report.lines.append(f"needs analyst: {inputs.summary.id}/{name}: kept the last good paper; {needs}")
+            report.lines.append(
+                f"needs analyst: {inputs.summary.id}/{name}: kept the last good paper; {needs}"
+            )
             started = time.perf_counter()
             continue
         if isinstance(paper_or_error, BriefgenError):
