@@ -18,6 +18,7 @@ from __future__ import annotations
 import hashlib
 import importlib
 import json
+import logging
 import os
 import shutil
 import tempfile
@@ -47,6 +48,7 @@ HEARTBEAT = 0.5  # seconds between a worker's heartbeats
 DEAD_AFTER = 3.0  # seconds without a heartbeat before a started job is taken as lost
 RETRIES = 3  # times a paper is enqueued again after its worker died
 CACHE_ENV = "BRIEFGEN_WORKER_CACHE"
+_LOG = logging.getLogger("briefgen.remote")
 
 
 def _redis(url: str) -> Redis:
@@ -286,6 +288,7 @@ class RedisRenderer:
         item.started = item.alive = None
         item.rq_job = self._enqueue(item.payload)
         self.requeued += 1
+        _LOG.warning("%s: %s; enqueued it again", item.job.edition.name, why)
         return None
 
     def close(self) -> None:
