@@ -146,7 +146,7 @@ def create_app(config: WebConfig, *, on_startup: list[Any] | None = None) -> Sta
         html = env.get_template(name).render(
             user=user,
             token_configured=bool(auth.token),
-            path=request.url.path,
+            path=request.url.path + (f"?{request.url.query}" if request.url.query else ""),
             **context,
         )
         return HTMLResponse(html, status_code=status, headers=_page_headers())
