@@ -25,6 +25,7 @@ lint: venv
 
 bench: venv
 	$(BIN)/python tools/bench.py
+	$(BIN)/python tools/bench_serve.py
 
 # Refresh the golden text files in tests/golden/ after reviewing what changed.
 golden: venv
