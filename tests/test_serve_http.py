@@ -53,6 +53,13 @@ class Site:
     def get(self, path: str, **kwargs: object) -> httpx.Response:
         return httpx.get(self.base + path, timeout=120, **kwargs)  # type: ignore[arg-type]
 
+    def published(self) -> None:
+        """Wait until every rendered paper has been written to out/."""
+        deadline = time.monotonic() + 60
+        while self.get("/healthz").json()["publishing"]:
+            assert time.monotonic() < deadline, "a rendered paper was never written"
+            time.sleep(0.02)
+
     def raw(self, path: str) -> tuple[int, bytes]:
         """Send a path exactly as written (no dot-segment clean-up, no re-encoding)."""
         host, port = self.base.removeprefix("http://").split(":")
@@ -142,6 +149,7 @@ def test_a_one_page_pdf_is_rendered_once_then_sent_from_the_manifest(site: Site)
     assert len(reader.pages) == 1
     assert "OFFICIAL" in reader.pages[0].extract_text()
     # Written as the command line writes it: the file, and its record in the manifest.
+    site.published()
     on_disk = site.out / SID / "one-page-minister.pdf"
     assert on_disk.read_bytes() == first.content
     manifest = json.loads((site.out / "manifest.json").read_text(encoding="utf-8"))
@@ -199,6 +207,7 @@ def test_a_theme_paper_is_named_and_titled_for_its_theme(site: Site) -> None:
     assert response.headers["content-disposition"].endswith(
         'filename="uk-japan-2026-one-page-minister-minerals.pdf"'
     )
+    site.published()
     reader = PdfReader(io.BytesIO(response.content))
     assert len(reader.pages) == 1
     assert "Critical minerals" in str(reader.metadata.title)
@@ -312,13 +321,15 @@ def test_a_held_output_lock_is_waited_for_and_never_broken(site: Site) -> None:
     with output_lock(site.out, wait=10):
         response = site.get(f"{API}/one-page-public.pdf")
         assert response.status_code == 200 and response.content.startswith(b"%PDF")
+        site.published()  # gave up waiting for the lock: nothing written
         assert not target.exists()  # the lock holder's folder was left alone
     again = site.get(f"{API}/one-page-public.pdf")
+    site.published()
     assert again.status_code == 200
     assert target.read_bytes() == again.content
 
 
 def test_health_shows_the_pool(site: Site) -> None:
     data = site.get("/healthz").json()
-    assert data["ok"] is True and data["busy"] == 0 and data["waiting"] == 0
+    assert data["ok"] is True and data["busy"] == 0 and data["waiting"] == 0 and data["publishing"] == 0
     assert len(site.pool.pids()) == 1

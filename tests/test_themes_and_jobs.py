@@ -7,6 +7,7 @@ import os
 import shutil
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 import pytest
@@ -75,13 +76,14 @@ def test_errors_cross_the_process_boundary_whole() -> None:
 
 @pytest.fixture(scope="module")
 def project(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """A copy of the project whose summary names only its five one-page editions."""
+    """A copy of the project whose summary names three one-page editions."""
     folder = tmp_path_factory.mktemp("jobs")
     for name in ("briefs", "seeds", "templates"):
         shutil.copytree(ROOT / name, folder / name)
     path = folder / "briefs" / "uk-japan-2026.yaml"
     data = yaml.safe_load(path.read_text(encoding="utf-8"))
-    data["editions"] = [e for e in data["editions"] if e["length"] == "one-page"]
+    wanted = {"one-page-minister", "one-page-officials", "one-page-public"}
+    data["editions"] = [e for e in data["editions"] if e["name"] in wanted]
     path.write_text(yaml.safe_dump(data, sort_keys=False, allow_unicode=True), encoding="utf-8")
     (folder / "briefs" / "meridian-treaty-2025.yaml").unlink()
     return folder
@@ -126,14 +128,14 @@ def _files(out: Path) -> dict[str, bytes]:
 
 
 def test_jobs_2_writes_the_same_files_as_jobs_1(project: Path) -> None:
-    one = run(project, "build", "briefs/uk-japan-2026.yaml", "--length", "one-page", "--out", "j1", "-j", "1")
-    two = run(project, "build", "briefs/uk-japan-2026.yaml", "--length", "one-page", "--out", "j2", "-j", "2")
+    one = run(project, "build", "briefs/uk-japan-2026.yaml", "--out", "j1", "-j", "1")
+    two = run(project, "build", "briefs/uk-japan-2026.yaml", "--out", "j2", "-j", "2")
     assert one.returncode == 0 and two.returncode == 0, one.stderr + two.stderr
     assert [line.split(" (")[0] for line in one.stdout.splitlines()] == [
         line.split(" (")[0].replace("j2", "j1") for line in two.stdout.splitlines()
     ]
     assert _files(project / "j1") == _files(project / "j2")
-    assert len(_files(project / "j1")) == 5 * 3
+    assert len(_files(project / "j1")) == 3 * 3
 
     # The summary changes: regen in parallel rebuilds the same papers into the same bytes.
     path = project / "briefs" / "uk-japan-2026.yaml"
@@ -148,3 +150,27 @@ def test_jobs_2_writes_the_same_files_as_jobs_1(project: Path) -> None:
     rebuilt = regen_one.stdout.count("rebuilt ")
     assert rebuilt > 0 and regen_two.stdout.count("rebuilt ") == rebuilt
     assert _files(project / "j1") == _files(project / "j2")
+
+
+def test_a_render_past_its_deadline_is_stopped_and_its_worker_replaced() -> None:
+    from briefgen.model import Audience, Edition, Length
+    from briefgen.pool import DeadlineError, PoolFullError, RenderJob, WarmPool
+
+    edition = Edition(name="full-officials", length=Length.FULL, audience=Audience.OFFICIALS)
+    job = RenderJob(summary=SUMMARY, edition=edition, templates=ROOT / "templates")
+    with WarmPool(1, queue_size=1, deadline=0.05, templates=ROOT / "templates") as pool:
+        pool.start()
+        first = pool.pids()
+        future = pool.submit(job)
+        while pool.busy == 0 and not future.done():
+            time.sleep(0.001)  # the worker has taken it: the queue is empty again
+        waiting = pool.submit(job)
+        with pytest.raises(PoolFullError, match=r"all 1 render workers are busy and 1 papers are waiting"):
+            pool.submit(job)
+        waiting.cancel()
+        with pytest.raises(DeadlineError, match=r"took longer than 0\.05 s"):
+            future.result(timeout=120)
+        deadline = time.monotonic() + 120
+        while pool.pids() in ([], first):
+            assert time.monotonic() < deadline, "no worker replaced the one stopped"
+            time.sleep(0.05)

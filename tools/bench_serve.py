@@ -49,6 +49,13 @@ def fetch(url: str) -> tuple[int, float]:
     return status, time.perf_counter() - started
 
 
+def fetch_text(url: str) -> str:
+    """GET a URL; return its body as text."""
+    with urllib.request.urlopen(url, timeout=60) as response:
+        body: bytes = response.read()
+        return body.decode()
+
+
 def wait_until(check: object, what: str, timeout: float = 120) -> None:
     deadline = time.monotonic() + timeout
     while True:
@@ -99,6 +106,8 @@ def bench_page(project: Path, env: dict[str, str]) -> list[tuple[str, str, str]]
             status_docx, docx = fetch(f"{api}/one-page-minister.docx")
             assert status_pdf == status_docx == 200
             pairs.append(pdf + docx)
+            # Let the server finish writing the paper before the next round deletes it.
+            wait_until(lambda: '"publishing":0' in fetch_text(base + "/healthz"), "publishing")
         rows.append(
             ("page: one-page PDF + DOCX, warm render", f"{statistics.median(pairs):.3f} s", "≤ 0.2 s")
         )

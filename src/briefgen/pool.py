@@ -27,12 +27,14 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, Protocol
 
 from briefgen.errors import BriefgenError, BuildError, EvidenceError, FitError, SummaryError
-from briefgen.model import Edition
+from briefgen.model import Edition, Length
 from briefgen.selection import Trims
 
 if TYPE_CHECKING:
     from briefgen.build import Builder, Inputs, Paper
 
+# Rough render cost of each length, to send the longest first.
+_COST = {Length.FULL: 3, Length.SHORT: 2, Length.ONE_PAGE: 1}
 DEFAULT_DEADLINE = 120.0  # seconds a single render may take before its worker is replaced
 
 
@@ -287,9 +289,15 @@ class WarmPool:
         return future
 
     def map(self, jobs: Sequence[RenderJob]) -> Iterator[Paper | BriefgenError]:
-        """Render every job in parallel; yield papers (or errors) in the order of the jobs."""
-        futures = [self.submit(job, block=True) for job in jobs]
-        for future in futures:
+        """Render every job in parallel; yield papers (or errors) in the order of the jobs.
+
+        The longest papers are sent first, so no worker is left with a full paper at the end
+        while the others wait.
+        """
+        futures: dict[int, Future[Paper]] = {}
+        for index in sorted(range(len(jobs)), key=lambda i: -_COST[jobs[i].edition.length]):
+            futures[index] = self.submit(jobs[index], block=True)
+        for future in (futures[i] for i in range(len(jobs))):
             try:
                 yield future.result()
             except BriefgenError as exc:

@@ -301,6 +301,7 @@ def create_app(config: WebConfig, *, on_startup: list[Any] | None = None) -> Sta
                 "ok": True,
                 "busy": getattr(renderer, "busy", None),
                 "waiting": getattr(renderer, "waiting", None),
+                "publishing": service.publishing,
             },
             headers=_api_headers(),
         )
@@ -319,6 +320,7 @@ def create_app(config: WebConfig, *, on_startup: list[Any] | None = None) -> Sta
         try:
             yield
         finally:
+            await service.drain()
             await run_in_threadpool(service.renderer.close)
 
     routes = [

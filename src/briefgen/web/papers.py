@@ -121,7 +121,7 @@ class Served:
     etag: str
     marking: str | None
     report: dict[str, Any]
-    rendered: bool  # False: sent from out/ as the manifest recorded it
+    rendered: bool  # rendered for this request (False: from out/, or another request's render)
 
 
 def etag_of(fingerprint: str) -> str:
@@ -167,6 +167,7 @@ class PaperService:
         self._index_lock = threading.Lock()
         self._manifest: tuple[tuple[int, int], Manifest] | None = None
         self._inflight: dict[PaperRequest, asyncio.Future[Paper]] = {}
+        self._commits: set[asyncio.Task[None]] = set()
 
     # -- summaries ----------------------------------------------------------------------------
 
@@ -348,34 +349,57 @@ class PaperService:
         served = await asyncio.to_thread(self.from_disk, entry, request.stem, suffix)
         if served is not None:
             return served
-        paper = await self._render(request)
+        paper, fresh = await self._render(request)
         name = f"{request.stem}.{suffix}"
         data = paper.files.get(name)
         if data is None:
             raise NotFoundError(f"no such paper: {name!r}")
         marking = paper.report.get("marking")
-        return Served(name, data, etag_of(bytes_fingerprint(data)), marking, paper.report, True)
+        return Served(name, data, etag_of(bytes_fingerprint(data)), marking, paper.report, fresh)
 
-    async def _render(self, request: PaperRequest) -> Paper:
-        """Render a paper once however many requests ask for it at the same time."""
+    async def _render(self, request: PaperRequest) -> tuple[Paper, bool]:
+        """Render a paper once however many requests ask for it at the same time.
+
+        The paper is answered as soon as it is rendered; it is written to out/ and the manifest
+        just after, and until then a request for any of its files gets them from memory.
+        """
         waiting = self._inflight.get(request)
         if waiting is not None:
-            return await asyncio.shield(waiting)
+            return await asyncio.shield(waiting), False
         loop = asyncio.get_running_loop()
         shared: asyncio.Future[Paper] = loop.create_future()
         self._inflight[request] = shared
         try:
             entry, job, future = await asyncio.to_thread(self.submit, request)
             paper = await asyncio.wrap_future(future)
-            await asyncio.to_thread(self.commit, entry, job, paper)
-            shared.set_result(paper)
-            return paper
         except BaseException as exc:
+            self._inflight.pop(request, None)
             shared.set_exception(exc)
             shared.exception()  # retrieved: no "never retrieved" warning when nobody else waited
             raise
+        shared.set_result(paper)
+        task = asyncio.create_task(self._publish(request, entry, job, paper))
+        self._commits.add(task)
+        task.add_done_callback(self._commits.discard)
+        return paper, True
+
+    async def _publish(
+        self, request: PaperRequest, entry: SummaryEntry, job: RenderJob, paper: Paper
+    ) -> None:
+        try:
+            await asyncio.to_thread(self.commit, entry, job, paper)
         finally:
             self._inflight.pop(request, None)
+
+    @property
+    def publishing(self) -> int:
+        """Return how many rendered papers are still being written to out/."""
+        return len(self._commits)
+
+    async def drain(self) -> None:
+        """Wait until every rendered paper has been written (at shutdown)."""
+        while self._commits:
+            await asyncio.gather(*list(self._commits), return_exceptions=True)
 
     def change_note(self, entry: SummaryEntry, stem: str) -> str | None:
         """Return the paper's last change note (`<stem>.changes.md`), if regen wrote one."""
