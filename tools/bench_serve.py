@@ -229,7 +229,9 @@ def main() -> None:
             yaml.safe_dump(data, sort_keys=False, allow_unicode=True), encoding="utf-8"
         )
         env = {**os.environ, "BRIEFGEN_TEMPLATES": str(project / "templates")}
-        rows = bench_page(project, env) + bench_jobs(project, env) + bench_rq(project, env)
+        parts = {"page": bench_page, "jobs": bench_jobs, "rq": bench_rq}
+        chosen = sys.argv[1:] or list(parts)  # e.g. `tools/bench_serve.py page jobs`
+        rows = [row for name in chosen for row in parts[name](project, env)]
         print(f"\nbriefgen on demand and at scale: one run, {os.cpu_count()} cores\n")
         for label, value, target in rows:
             print(f"{label:46} {value:>34}  {target}")

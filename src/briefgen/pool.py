@@ -14,10 +14,12 @@ from __future__ import annotations
 
 import contextlib
 import importlib
-import multiprocessing
 import os
 import queue
+import subprocess
+import sys
 import threading
+import time
 import traceback
 from collections.abc import Iterator, Sequence
 from concurrent.futures import Future
@@ -151,17 +153,26 @@ def unpack_error(packed: tuple[str, Any]) -> BriefgenError:
     return BuildError(str(value))
 
 
-def _worker_main(conn: Connection, templates: str | None) -> None:  # pragma: no cover - a child process
-    """Serve jobs from the parent over a pipe until it sends None or goes away."""
-    if templates:
-        os.environ["BRIEFGEN_TEMPLATES"] = templates
+def _worker_main(reader: Connection, writer: Connection) -> None:  # pragma: no cover - a child process
+    """Serve jobs from the parent over two pipes until it sends None or goes away."""
+    # Leave when the parent is gone, whatever happened to it. (A live second thread also keeps
+    # Builder from forking a child for each Word file: the pool already fills the cores.)
+    parent = os.getppid()
+
+    def watch_parent() -> None:
+        while True:
+            time.sleep(1.0)
+            if os.getppid() != parent:
+                os._exit(0)
+
+    threading.Thread(target=watch_parent, name="briefgen-parent-watch", daemon=True).start()
     # Pay for WeasyPrint, Pango and the fonts once, before the first job.
     importlib.import_module("briefgen.render.pdf")
     importlib.import_module("briefgen.render.docx")
-    conn.send(("ready", os.getpid()))
+    writer.send(("ready", os.getpid()))
     while True:
         try:
-            job = conn.recv()
+            job = reader.recv()
         except (EOFError, OSError):
             return
         if job is None:
@@ -171,28 +182,48 @@ def _worker_main(conn: Connection, templates: str | None) -> None:  # pragma: no
         except BaseException as exc:  # every failure goes back to the parent as data
             result = ("error", pack_error(exc))
         try:
-            conn.send(result)
+            writer.send(result)
         except (OSError, ValueError):
             return
 
 
-# -- in the parent ------------------------------------------------------------------------------
+def worker_stdio() -> None:  # pragma: no cover - a child process
+    """Run a worker on stdin (jobs in) and stdout (papers out); `python -c` starts it.
+
+    A fresh interpreter, not multiprocessing's spawn: that would re-run the parent's main module.
+    """
+    reader = Connection(os.dup(0), writable=False)
+    writer = Connection(os.dup(1), readable=False)
+    os.dup2(2, 1)  # anything printed goes to stderr, never into the channel
+    null = os.open(os.devnull, os.O_RDONLY)
+    os.dup2(null, 0)
+    os.close(null)
+    _worker_main(reader, writer)
 
 
 class _Worker:
-    """One warm worker process and the pipe to it."""
+    """One warm worker process and the pipes to it."""
 
     def __init__(self, templates: str | None, start_timeout: float) -> None:
-        context = multiprocessing.get_context("spawn")  # a clean interpreter: no inherited threads or locks
-        self.conn, child = context.Pipe()
-        self.process = context.Process(target=_worker_main, args=(child, templates), daemon=True)
-        self.process.start()
-        child.close()
-        if not self.conn.poll(start_timeout):
+        env = dict(os.environ)
+        if templates:
+            env["BRIEFGEN_TEMPLATES"] = templates
+        self.process = subprocess.Popen(
+            [sys.executable, "-c", "from briefgen.pool import worker_stdio; worker_stdio()"],
+            stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE,
+            env=env,
+        )
+        assert self.process.stdin is not None and self.process.stdout is not None
+        self.writer = Connection(os.dup(self.process.stdin.fileno()), readable=False)
+        self.reader = Connection(os.dup(self.process.stdout.fileno()), writable=False)
+        self.process.stdin.close()
+        self.process.stdout.close()
+        if not self.reader.poll(start_timeout):
             self.kill()
             raise BuildError(f"a render worker did not start within {start_timeout:.0f} s")
         try:
-            self.conn.recv()
+            self.reader.recv()
         except (EOFError, OSError):
             self.kill()
             raise BuildError("a render worker failed to start") from None
@@ -200,23 +231,33 @@ class _Worker:
     @property
     def pid(self) -> int:
         """Return the worker's process id."""
-        return self.process.pid or 0
+        return self.process.pid
+
+    def alive(self) -> bool:
+        """Tell whether the process is still running."""
+        return self.process.poll() is None
 
     def kill(self) -> None:
         """End the process now and reap it."""
         self.process.kill()
-        self.process.join(5)
-        self.conn.close()
+        self.process.wait(5)
+        self._close()
 
     def stop(self) -> None:
         """Ask the process to finish, then make sure it has."""
         with contextlib.suppress(OSError, ValueError):
-            self.conn.send(None)
-        self.process.join(5)
-        if self.process.is_alive():
+            self.writer.send(None)
+        try:
+            self.process.wait(5)
+        except subprocess.TimeoutExpired:
             self.kill()
-        else:
-            self.conn.close()
+            return
+        self._close()
+
+    def _close(self) -> None:
+        for conn in (self.reader, self.writer):
+            with contextlib.suppress(OSError):
+                conn.close()
 
 
 class WarmPool:
@@ -339,7 +380,7 @@ class WarmPool:
             job, future = item
             if not future.set_running_or_notify_cancel():
                 continue
-            if worker is None or not worker.process.is_alive():
+            if worker is None or not worker.alive():
                 worker = self._spawn(slot)
             if worker is None:
                 future.set_exception(BuildError("no render worker could be started"))
@@ -366,12 +407,12 @@ class WarmPool:
     def _render(self, worker: _Worker, job: RenderJob) -> tuple[str, Any] | BaseException:
         """Send a job to a worker and wait for its answer, up to the deadline."""
         try:
-            worker.conn.send(job)
-            if not worker.conn.poll(self.deadline):
+            worker.writer.send(job)
+            if not worker.reader.poll(self.deadline):
                 return DeadlineError(
                     f"{job.edition.name}: the render took longer than {self.deadline:g} s and was stopped"
                 )
-            answer: tuple[str, Any] = worker.conn.recv()
+            answer: tuple[str, Any] = worker.reader.recv()
             return answer
         except (EOFError, OSError) as exc:
             return BuildError(f"{job.edition.name}: the render worker died ({exc or 'no answer'})")
