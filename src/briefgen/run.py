@@ -246,8 +246,8 @@ def build_papers(
 
 
 def _line(paper: Paper, written: list[Path], seconds: float) -> str:
-    # Rendered in a pool, the paper's own time says more than the wait for it.
-    seconds = min(seconds, paper.report.get("timings_s", {}).get("total", seconds))
+    # The paper's own build time: in a pool, the wait for it says nothing about it.
+    seconds = paper.report.get("timings_s", {}).get("total", seconds)
     pages = paper.report.get("pages")
     shown = ", ".join(p.name for p in written if not p.name.endswith(".json"))
     size = f"{pages} page{'s' if pages != 1 else ''}, " if pages else ""

@@ -33,8 +33,13 @@ def build_app(
     if trusted_proxies is not None:
         auth = AuthConfig(token=token, user_header=user_header, trusted_proxies=trusted_proxies)
     start = getattr(renderer, "start", None)
+    # The page's own templates: beside the papers' templates, or the ones shipped with briefgen
+    # when $BRIEFGEN_TEMPLATES points at a folder of paper templates only.
+    web = templates / "web"
+    if not (web / "static").is_dir():
+        web = Path(__file__).resolve().parents[3] / "templates" / "web"
     return create_app(
-        WebConfig(service=service, auth=auth, templates=templates / "web"),
+        WebConfig(service=service, auth=auth, templates=web),
         on_startup=[start] if start is not None else [],
     )
 
