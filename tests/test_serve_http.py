@@ -135,6 +135,8 @@ def test_the_list_page_shows_problems_as_lines_not_a_traceback(site: Site) -> No
     assert "Treaty of Meridian Bay" in text and "22 November 2026" in text
     assert "briefs/zz-broken.yaml:59:9: claims[1].evidence[0].source: unknown source" in text
     assert "Traceback" not in text
+    css = site.get("/static/app.css")
+    assert css.status_code == 200 and css.headers["content-type"].startswith("text/css")
 
 
 def test_a_one_page_pdf_is_rendered_once_then_sent_from_the_manifest(site: Site) -> None:
@@ -186,7 +188,14 @@ def test_the_html_and_the_report(site: Site) -> None:
 
 
 def test_the_summary_page_shows_the_report_as_people_read_it(site: Site) -> None:
+    note = site.out / SID / "one-page-minister.changes.md"
+    note.write_text(
+        "# Changes to uk-japan-2026/one-page-minister\n\n- `x`: <b>reworded</b>\n", encoding="utf-8"
+    )
     response = site.get(f"/summaries/{SID}?length=one-page&audience=minister&format=html&action=show")
+    note.unlink()
+    assert "# Changes to uk-japan-2026/one-page-minister" in response.text
+    assert "&lt;b&gt;reworded&lt;/b&gt;" in response.text  # escaped, never markup
     assert response.status_code == 200
     text = response.text
     assert 'id="pages">1<' in text
