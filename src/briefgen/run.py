@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import hashlib
 import json
-import time
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -206,7 +205,6 @@ def build_papers(
             )
             for edition, previous in plans
         ]
-        started = time.perf_counter()
         for (edition, previous), job, outcome in zip(
             plans, jobs, render_all(builder, jobs, pool=pool), strict=True
         ):
@@ -214,7 +212,6 @@ def build_papers(
             if isinstance(outcome, BriefgenError):
                 results.failures[edition.name] = str(outcome)
                 results.lines.append(f"error: {outcome}")
-                started = time.perf_counter()
                 continue
             paper = outcome
             written = write_paper(paper, out)
@@ -239,15 +236,14 @@ def build_papers(
                 if edition.name not in record.editions:
                     record.editions.append(edition.name)
             results.papers.append(paper)
-            results.lines.append(_line(paper, written, time.perf_counter() - started))
-            started = time.perf_counter()
+            results.lines.append(_line(paper, written))
         manifest.save()
     return results
 
 
-def _line(paper: Paper, written: list[Path], seconds: float) -> str:
-    # The paper's own build time: in a pool, the wait for it says nothing about it.
-    seconds = paper.report.get("timings_s", {}).get("total", seconds)
+def _line(paper: Paper, written: list[Path]) -> str:
+    # The paper's own build time (in a pool, the wait for it says nothing about it).
+    seconds = paper.report.get("timings_s", {}).get("total", 0.0)
     pages = paper.report.get("pages")
     shown = ", ".join(p.name for p in written if not p.name.endswith(".json"))
     size = f"{pages} page{'s' if pages != 1 else ''}, " if pages else ""
@@ -317,7 +313,6 @@ def rebuild(
         RenderJob(summary=summary.resolve(), edition=wanted[n], strict=False, templates=templates)
         for n in names
     ]
-    started = time.perf_counter()
     for name, paper_or_error in zip(names, render_all(builder, jobs, pool=pool), strict=True):
         previous = record.papers.get(name)
         before = previous.claims if previous else {}
@@ -327,12 +322,10 @@ def rebuild(
             report.lines.append(
                 f"needs analyst: {inputs.summary.id}/{name}: kept the last good paper; {needs}"
             )
-            started = time.perf_counter()
             continue
         if isinstance(paper_or_error, BriefgenError):
             report.errors.append(str(paper_or_error))
             report.lines.append(f"error: {paper_or_error}")
-            started = time.perf_counter()
             continue
         paper = paper_or_error
         options = {"allow_warnings": False}
@@ -355,10 +348,7 @@ def rebuild(
         manifest.save()  # after each paper: a kill mid-run loses at most the paper in hand
         reasons = "; ".join((stale or {}).get(name, ["never built"]))[:160]
         report.rebuilt.append(name)
-        report.lines.append(
-            f"rebuilt {_line(paper, written, time.perf_counter() - started)} because {reasons}"
-        )
-        started = time.perf_counter()
+        report.lines.append(f"rebuilt {_line(paper, written)} because {reasons}")
 
 
 __all__ = ["Results", "build_papers", "rebuild", "record_paper", "write_atomic"]
