@@ -124,69 +124,62 @@ def build(
     ] = None,
 ) -> None:
     """Build papers: every edition each summary names, or one length and audience on demand."""
+    from briefgen.model import Audience, Format, Length
+    from briefgen.run import build_papers
+
     failed = False
-    with _pool(jobs, None) as pool:
-        for summary in _summaries(summaries):
-            if _build_one(summary, out, edition, length, audience, fmt, allow_warnings, theme, pool):
-                failed = True
+    pool = _make_pool(jobs, None)  # its workers start on first use and leave with this process
+    for summary in _summaries(summaries):
+        try:
+            chosen_length = _enum(Length, length, "--length")
+            chosen_audience = _enum(Audience, audience, "--audience")
+            formats = [_enum(Format, f, "--format") for f in fmt or []]
+            results = build_papers(
+                summary,
+                out=out,
+                names=edition or [],
+                length=chosen_length,
+                audience=chosen_audience,
+                formats=[f for f in formats if f is not None],
+                allow_warnings=allow_warnings,
+                theme=theme,
+                pool=pool,
+            )
+        except BriefgenError as exc:
+            _fail(exc)
+            failed = True
+            continue
+        for line in results.lines:
+            typer.echo(line)
+        failed = failed or results.failed
+    if pool is not None:
+        pool.close()
     if failed:
         raise typer.Exit(1)
 
 
-def _build_one(
-    summary: Path,
-    out: Path,
-    edition: list[str] | None,
-    length: str | None,
-    audience: str | None,
-    fmt: list[str] | None,
-    allow_warnings: bool,
-    theme: str | None,
-    pool: Renderer | None,
-) -> bool:
-    """Build one summary's papers for `build`; print its lines; return whether anything failed."""
-    from briefgen.model import Audience, Format, Length
-    from briefgen.run import build_papers
-
-    try:
-        formats = [_enum(Format, f, "--format") for f in fmt or []]
-        results = build_papers(
-            summary,
-            out=out,
-            names=edition or [],
-            length=_enum(Length, length, "--length"),
-            audience=_enum(Audience, audience, "--audience"),
-            formats=[f for f in formats if f is not None],
-            allow_warnings=allow_warnings,
-            theme=theme,
-            pool=pool,
-        )
-    except BriefgenError as exc:
-        _fail(exc)
-        return True
-    for line in results.lines:
-        typer.echo(line)
-    return results.failed
-
-
-@contextlib.contextmanager
-def _pool(jobs: int | None, redis: str | None) -> Iterator[Renderer | None]:
-    """Yield where papers render: RQ workers, warm local processes (started on first use), or here."""
+def _make_pool(jobs: int | None, redis: str | None) -> Renderer | None:
+    """Return where papers render: RQ workers, warm local processes (started on first use), or here."""
     from briefgen.pool import WarmPool, default_jobs
 
     if redis:
         from briefgen.remote import RedisRenderer
 
-        renderer: Renderer = RedisRenderer(redis)
-    elif (jobs or default_jobs()) > 1:
-        renderer = WarmPool(jobs or default_jobs())
-    else:
-        yield None
-        return
+        return RedisRenderer(redis)
+    if (jobs or default_jobs()) > 1:
+        return WarmPool(jobs or default_jobs())
+    return None
+
+
+@contextlib.contextmanager
+def _pool(jobs: int | None, redis: str | None) -> Iterator[Renderer | None]:
+    """Yield `_make_pool`'s renderer, closed afterwards."""
+    renderer = _make_pool(jobs, redis)
     try:
         yield renderer
     finally:
-        renderer.close()
+        if renderer is not None:
+            renderer.close()
 
 
 @app.command()
