@@ -114,9 +114,7 @@ def test_no_heading_is_the_last_line_of_a_page(papers: tuple[Path, dict[str, Bri
             if body and _is_heading(body[-1], headings):
                 message = f"{edition}.{fmt} page {body[-1].page}: heading {body[-1].text!r} is the last line"
                 if fmt == "docx" and briefs[edition].summary_id in KNOWN_WORD_ORPHANS.get(edition, ()):
-                    pytest.xfail(
-                        f"known: LibreOffice parts a heading from a long joined paragraph: {message}"
-                    )
+                    pytest.xfail(f"known: LibreOffice parts a heading from a long paragraph: {message}")
                 raise AssertionError(message)
 
 
@@ -176,7 +174,5 @@ def test_word_contents_show_the_pages_the_headings_are_on(papers: tuple[Path, di
             assert abs(where[text] - page) <= 1, (text, page, where[text])
             exact += where[text] == page
     if exact < 0.8 * len(entries) and briefs_summary(folder) in KNOWN_CONTENTS_DRIFT:
-        pytest.xfail(
-            f"known: {exact} of {len(entries)} contents pages exact; Word's layout drifts from the PDF's"
-        )
+        pytest.xfail(f"known: {exact} of {len(entries)} contents pages exact in Word")
     assert exact >= 0.8 * len(entries)

@@ -11,11 +11,15 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 from enum import IntEnum
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from briefgen import __version__
 from briefgen.errors import LockError
 from briefgen.manifest import Manifest, stale_reasons, summary_key, sweep_temporaries
 from briefgen.reviewing import regen_review
+
+if TYPE_CHECKING:
+    from briefgen.pool import Renderer
 
 LOCK_NAME = ".briefgen.lock"
 
@@ -184,6 +188,7 @@ def regen(
     templates: Path | None = None,
     wait: float = 0.0,
     allow_warnings: bool = False,
+    pool: Renderer | None = None,
 ) -> RegenReport:
     """Rebuild exactly the papers whose inputs changed or whose outputs are missing."""
     from briefgen.render import templates_dir  # light: no renderer is imported
@@ -223,6 +228,7 @@ def regen(
                 templates=templates,
                 report=report,
                 allow_warnings=allow_warnings,
+                pool=pool,
             )
             manifest.save()
     return report
