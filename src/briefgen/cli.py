@@ -123,6 +123,13 @@ def build(
     allow_warnings: Annotated[
         bool, typer.Option("--allow-warnings", help="Build papers over a quality limit.")
     ] = False,
+    redline_against: Annotated[
+        Path | None,
+        typer.Option(
+            "--redline-against",
+            help="An earlier .docx of the one paper built: also write <name>.redline.docx marking changes.",
+        ),
+    ] = None,
 ) -> None:
     """Build papers: every edition each summary names, or one length and audience on demand."""
     from briefgen.model import Audience, Format, Length
@@ -142,6 +149,7 @@ def build(
                 audience=chosen_audience,
                 formats=[f for f in formats if f is not None],
                 allow_warnings=allow_warnings,
+                redline_against=redline_against,
             )
         except BriefgenError as exc:
             _fail(exc)

@@ -163,6 +163,7 @@ def build_papers(
     allow_warnings: bool = False,
     templates: Path | None = None,
     wait: float = 600.0,
+    redline_against: Path | None = None,
 ) -> Results:
     """Build the chosen editions of a summary into OUT/<id>/; a failed edition keeps its old files."""
     from briefgen.regen import duplicate_ids, output_lock
@@ -174,6 +175,13 @@ def build_papers(
     editions = editions_to_build(
         inputs.summary, names=names, length=length, audience=audience, formats=formats
     )
+    if redline_against is not None and len(editions) != 1:
+        raise BuildError(
+            f"--redline-against {redline_against}: compares one paper, and {len(editions)} were chosen;"
+            " choose one with --length and --audience or --edition"
+        )
+    if redline_against is not None and not redline_against.is_file():
+        raise BuildError(f"--redline-against {redline_against}: no such file")
     results = Results()
     with output_lock(out, wait=wait):
         manifest = Manifest.load(out)
@@ -193,6 +201,8 @@ def build_papers(
                 results.failures[edition.name] = str(exc)
                 results.lines.append(f"error: {exc}")
                 continue
+            if redline_against is not None:
+                _add_redline(paper, redline_against)
             written = write_paper(paper, out)
             options = {"allow_warnings": allow_warnings}
             new = record_paper(paper, inputs, templates=templates, options=options)
@@ -218,6 +228,17 @@ def build_papers(
             results.lines.append(_line(paper, written, time.perf_counter() - started))
         manifest.save()
     return results
+
+
+def _add_redline(paper: Paper, previous: Path) -> None:
+    """Add `<name>.redline.docx` to a paper's files: its Word file marked against `previous`."""
+    name = f"{paper.edition.name}.docx"
+    if name not in paper.files or not previous.is_file():
+        return
+    from briefgen.redline import redline_docx
+
+    redline = redline_docx(previous.read_bytes(), paper.files[name])
+    paper.files[f"{paper.edition.name}.redline.docx"] = redline
 
 
 def _line(paper: Paper, written: list[Path], seconds: float) -> str:
@@ -275,6 +296,8 @@ def rebuild(
         note = change_note(f"{inputs.summary.id}/{name}", previous, new, paper.brief, inputs.summary, quotes)
         note += report.review_note(inputs.summary.id)
         paper.files[f"{name}.changes.md"] = note.encode()
+        # The previous edition is read before the new one replaces it.
+        _add_redline(paper, out / inputs.summary.id / f"{name}.docx")
         written = write_paper(paper, out)
         new.outputs = {n: bytes_fingerprint(d) for n, d in sorted(paper.files.items())}
         record.papers[name] = new
