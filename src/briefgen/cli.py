@@ -134,6 +134,13 @@ def build(
     jobs: Annotated[
         int | None, typer.Option("--jobs", "-j", min=1, help="Papers rendered at once (default: cores).")
     ] = None,
+    redline_against: Annotated[
+        Path | None,
+        typer.Option(
+            "--redline-against",
+            help="An earlier .docx of the one paper built: also write <name>.redline.docx marking changes.",
+        ),
+    ] = None,
 ) -> None:
     """Build papers: every edition each summary names, or one length and audience on demand."""
     from briefgen.model import Audience, Format, Length
@@ -156,6 +163,7 @@ def build(
                 allow_warnings=allow_warnings,
                 theme=theme,
                 pool=pool,
+                redline_against=redline_against,
             )
         except BriefgenError as exc:
             _fail(exc)

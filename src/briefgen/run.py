@@ -165,6 +165,7 @@ def build_papers(
     wait: float = 600.0,
     theme: str | None = None,
     pool: Renderer | None = None,
+    redline_against: Path | None = None,
 ) -> Results:
     """Build the chosen editions of a summary into OUT/<id>/; a failed edition keeps its old files.
 
@@ -184,6 +185,13 @@ def build_papers(
     )
     if theme:
         editions = [theme_edition(e, theme) for e in editions]
+    if redline_against is not None and len(editions) != 1:
+        raise BuildError(
+            f"--redline-against {redline_against}: compares one paper, and {len(editions)} were chosen;"
+            " choose one with --length and --audience or --edition"
+        )
+    if redline_against is not None and not redline_against.is_file():
+        raise BuildError(f"--redline-against {redline_against}: no such file")
     results = Results()
     with output_lock(out, wait=wait):
         manifest = Manifest.load(out)
@@ -214,6 +222,8 @@ def build_papers(
                 results.lines.append(f"error: {outcome}")
                 continue
             paper = outcome
+            if redline_against is not None:
+                _add_redline(paper, redline_against)
             written = write_paper(paper, out)
             options = {"allow_warnings": allow_warnings}
             new = record_paper(paper, inputs, templates=templates, options=options)
@@ -239,6 +249,17 @@ def build_papers(
             results.lines.append(_line(paper, written))
         manifest.save()
     return results
+
+
+def _add_redline(paper: Paper, previous: Path) -> None:
+    """Add `<name>.redline.docx` to a paper's files: its Word file marked against `previous`."""
+    name = f"{paper.edition.name}.docx"
+    if name not in paper.files or not previous.is_file():
+        return
+    from briefgen.redline import redline_docx
+
+    redline = redline_docx(previous.read_bytes(), paper.files[name])
+    paper.files[f"{paper.edition.name}.redline.docx"] = redline
 
 
 def _line(paper: Paper, written: list[Path]) -> str:
@@ -313,6 +334,8 @@ def rebuild(
         note = change_note(f"{inputs.summary.id}/{name}", previous, new, paper.brief, inputs.summary, quotes)
         note += report.review_note(inputs.summary.id)
         paper.files[f"{name}.changes.md"] = note.encode()
+        # The previous edition is read before the new one replaces it.
+        _add_redline(paper, out / inputs.summary.id / f"{name}.docx")
         written = write_paper(paper, out)
         new.outputs = {n: bytes_fingerprint(d) for n, d in sorted(paper.files.items())}
         record.papers[name] = new
