@@ -26,6 +26,7 @@ from briefgen.manifest import (
     bytes_fingerprint,
     file_fingerprint,
     stale_reasons,
+    summary_key,
 )
 from briefgen.model import Audience, Edition, Format, Length, Marking, Summary
 from briefgen.pool import Renderer, RenderJob, cached_inputs, job_builder
@@ -239,7 +240,7 @@ class PaperService:
 
     def current(self, entry: SummaryEntry, stem: str, suffix: str) -> PaperRecord | None:
         """Return the manifest's record of a paper if it is current and holds this file, else None."""
-        record = self.manifest().summaries.get(str(entry.file.resolve()))
+        record = self.manifest().summaries.get(summary_key(entry.file))
         paper = record.papers.get(stem) if record is not None else None
         if paper is None or f"{stem}.{suffix}" not in paper.outputs:
             return None
@@ -284,7 +285,7 @@ class PaperService:
             RenderJob(summary=entry.file, edition=edition, theme=request.theme, templates=self.templates),
             inputs,
         )
-        record = self.manifest().summaries.get(str(entry.file.resolve()))
+        record = self.manifest().summaries.get(summary_key(entry.file))
         previous = record.papers.get(request.stem) if record is not None else None
         known = _known_fit(previous, edition, builder, builder.inputs)
         return RenderJob(
