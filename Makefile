@@ -3,11 +3,13 @@ PYTHON ?= python3.11
 VENV   := .venv
 BIN    := $(VENV)/bin
 # Debian packages the papers and the tests need: fonts for Word-compatible metrics,
-# LibreOffice to open .docx files as a real client would, poppler for PNG previews,
+# LibreOffice to open .docx files as a real client would (python3-uno to accept or reject a
+# redline's changes in it), poppler for PNG previews,
 # harfbuzz-subset so WeasyPrint subsets fonts natively (fontTools is slower), Noto Sans CJK for
-# Japanese text (the PDF's fallback font and Word's East Asian font).
+# Japanese text (the PDF's fallback font and Word's East Asian font), Chromium and its driver for
+# the browser tests of `briefgen serve`, Redis for the RQ worker tests.
 APT_PACKAGES := libpango-1.0-0 libpangoft2-1.0-0 libharfbuzz-subset0 fonts-liberation2 fonts-crosextra-carlito \
-                fonts-noto-cjk libreoffice-writer-nogui poppler-utils
+                fonts-noto-cjk libreoffice-writer-nogui python3-uno poppler-utils chromium chromium-driver redis-server
 
 .PHONY: brief test lint bench golden deps venv clean
 
@@ -24,6 +26,7 @@ lint: venv
 
 bench: venv
 	$(BIN)/python tools/bench.py
+	$(BIN)/python tools/bench_serve.py
 
 # Refresh the golden text files in tests/golden/ after reviewing what changed.
 golden: venv

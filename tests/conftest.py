@@ -1,4 +1,4 @@
-"""Suite-wide guards: a WeasyPrint warning fails the test that caused it, as in WeasyPrint's own suite.
+"""Shared fixtures, and a guard: any WeasyPrint warning fails its test (as in WeasyPrint's own suite).
 
 A test that provokes warnings on purpose asks for the `weasyprint_logs` fixture, which collects
 them for it to check instead.
@@ -8,10 +8,13 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Iterator
+from pathlib import Path
 
 import pytest
 
+from briefgen.model import Format
 from briefgen.render import HARMLESS_WEASYPRINT_MESSAGES
+from briefgen.run import Results, build_papers
 
 
 class _Collector(logging.Handler):
@@ -44,3 +47,19 @@ def _weasyprint_collector(request: pytest.FixtureRequest) -> Iterator[_Collector
 def weasyprint_logs(_weasyprint_collector: _Collector) -> list[str]:
     """Return the WeasyPrint warnings a test provokes on purpose, so they do not fail it."""
     return _weasyprint_collector.messages
+
+
+ROOT = Path(__file__).resolve().parents[1]
+SUMMARIES = sorted((ROOT / "briefs").glob("*.yaml"))
+
+
+@pytest.fixture(scope="session", params=SUMMARIES, ids=[p.stem for p in SUMMARIES])
+def built(
+    request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[tuple[Path, Results]]:
+    """Build all fifteen papers of a summary once, in PDF, Word and HTML, with the quality gates on."""
+    out = tmp_path_factory.mktemp("out")
+    summary: Path = request.param
+    results = build_papers(summary, out=out, formats=[Format.PDF, Format.DOCX, Format.HTML])
+    assert not results.failures, results.failures
+    yield out / results.papers[0].brief.summary_id, results

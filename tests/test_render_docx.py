@@ -15,7 +15,7 @@ import pytest
 from docx import Document
 from docx.oxml.ns import qn
 
-from briefgen.brief import Block, BlockKind, Brief, CitationStyle, Item, Section
+from briefgen.brief import Block, BlockKind, Brief, Citation, CitationStyle, Item, Section
 from briefgen.errors import BuildError
 from briefgen.render.docx import write_docx
 from briefgen.render.ooxml import bookmark_name
@@ -71,13 +71,13 @@ def test_headings_use_builtin_styles_in_order(sample_docx: bytes) -> None:
         ("Heading 2", "2.1 Key provisions"),
         ("Heading 1", "3 Questions"),
     ]
-    assert doc.paragraphs[1].style.name == "Title"
+    assert doc.paragraphs[0].style.name == "Title"
 
 
-def test_marking_first_paragraph_and_in_every_header_and_footer(sample_docx: bytes) -> None:
+def test_marking_in_every_header_and_footer_not_again_in_the_body(sample_docx: bytes) -> None:
     doc = Document(io.BytesIO(sample_docx))
-    first = doc.paragraphs[0]
-    assert (first.text, first.style.name) == ("OFFICIAL", "Marking")
+    # The header shows it on page 1: a body line as well would print it twice there.
+    assert all(p.text != "OFFICIAL" and p.style.name != "Marking" for p in doc.paragraphs)
     for section in doc.sections:
         assert not section.header.is_linked_to_previous
         assert section.header.paragraphs[0].text == "OFFICIAL"
@@ -109,6 +109,71 @@ def test_footnotes_hold_each_quote_and_are_referenced(sample_docx: bytes) -> Non
     assert refs == [str(n) for n in range(1, len(brief.footnotes()) + 1)]
     assert "footnotes.xml" in xml["word/_rels/document.xml.rels"]
     assert "<w:footnotePr>" in xml["word/settings.xml"]
+
+
+def _cited_paragraph(*citations: Citation, text: str = "Fact one.") -> Brief:
+    """Return the sample brief with one more section: a paragraph block of two items, the first cited."""
+    block = Block(
+        kind=BlockKind.PARAGRAPH,
+        items=(
+            Item(text=text, claim_id="fact-one", citations=citations),
+            Item(text="Fact two.", claim_id="fact-two"),
+        ),
+    )
+    section = Section(key="cited", heading="Cited", level=1, blocks=(block,))
+    brief = sample_brief()
+    return dataclasses.replace(brief, sections=(*brief.sections, section))
+
+
+def test_one_footnote_per_item_names_each_source_once() -> None:
+    cite = sample_brief().sections[0].blocks[0].items[0].citations[0]
+    again = dataclasses.replace(cite, number=3, reference="Tokyo Summit", quote="a second quote")
+    other = dataclasses.replace(cite, number=4, source_id="other", reference="Other, 'Paper', 2026", quote="")
+    data = write_docx(_cited_paragraph(cite, again, other))
+    notes = Document(io.BytesIO(data)).part.part_related_by(
+        "http://schemas.openxmlformats.org/officeDocument/2006/relationships/footnotes"
+    )
+    texts = [
+        "".join(t.text or "" for t in note.iter(f"{W}t")).strip()
+        for note in notes.element.findall(f"{W}footnote")
+        if note.get(f"{W}type") is None
+    ]
+    assert len(texts) == 3  # the two box items, then this item's one note
+    assert texts[-1] == (
+        "Unknown publisher, 'UK-Japan Tokyo Summit', 1 February 2026: "
+        "\u201cheld a meeting lasting approximately 20 minutes\u201d and \u201ca second quote\u201d; "
+        "Other, 'Paper', 2026."
+    )
+
+
+def test_paragraph_block_is_one_paragraph_with_the_call_against_its_last_word() -> None:
+    cite = sample_brief().sections[0].blocks[0].items[0].citations[0]
+    data = write_docx(_cited_paragraph(cite, text="Fact one. "))
+    doc = Document(io.BytesIO(data))
+    assert [p.text for p in doc.paragraphs if p.text.startswith("Fact")] == ["Fact one. Fact two."]
+    body = parts(data)["word/document.xml"]
+    # No space between the text and its footnote reference: a line cannot break before the call.
+    assert re.search(r"<w:t>Fact one\.</w:t></w:r><w:r><w:rPr><w:rStyle w:val=\"FootnoteReference\"/>", body)
+    # Each claim keeps its bookmark inside the shared paragraph.
+    assert 'w:name="c_fact_one"' in body and 'w:name="c_fact_two"' in body
+
+
+def test_table_columns_are_sized_to_their_content(sample_docx: bytes) -> None:
+    from briefgen.render import shape
+
+    doc = Document(io.BytesIO(sample_docx))
+    table = doc.tables[0]
+    grid = [int(col.get(f"{W}w")) for col in table._tbl.tblGrid.findall(f"{W}gridCol")]
+    brief_table = sample_brief().sections[2].blocks[0].table
+    assert brief_table is not None
+    shares = shape.column_widths(brief_table, width_pt=9866 / 20, style=CitationStyle.FOOTNOTES)
+    assert grid == [int(9866 * share / 100) for share in shares]
+    assert grid[0] > grid[1] and grid[0] > grid[2]  # the long column gets the room
+    header = table.rows[0].cells[0].paragraphs[0]
+    assert header.paragraph_format.keep_with_next
+    assert {p.style.name for row in table.rows for cell in row.cells for p in cell.paragraphs} == {
+        "Table Text"
+    }
 
 
 def test_citation_style_none_leaves_only_separators() -> None:
@@ -268,13 +333,29 @@ def test_cover_and_contents() -> None:
     doc = Document(io.BytesIO(data))
     body = parts(data)["word/document.xml"]
     assert 'TOC \\o "1-3" \\h \\z \\u' in body
+    # The TOC field's result lists each heading with the page the PDF puts it on, so it reads
+    # right as opened; and Word is not told to update fields, which would make it ask each time.
     toc = [p.text for p in doc.paragraphs if p.style.name.startswith("toc")]
-    assert toc == ["1 Summary", "2 Context", "2.1 Key provisions", "3 Questions"]
-    assert '<w:updateFields w:val="true"/>' in parts(data)["word/settings.xml"]
+    assert toc == ["1 Summary\t3", "2 Context\t3", "2.1 Key provisions\t3", "3 Questions\t3"]
+    assert body.count("PAGEREF _Toc") == 4
+    assert "updateFields" not in parts(data)["word/settings.xml"]
+    assert 'w:dirty="true"' not in body
     contents = next(p for p in doc.paragraphs if p.text == "Contents")
     assert contents.paragraph_format.page_break_before
     first_heading = next(p for p in doc.paragraphs if p.style.name == "Heading 1")
     assert first_heading.paragraph_format.page_break_before
+    cover = doc.sections[0]
+    assert cover.different_first_page_header_footer  # the cover: marking, no page number
+    assert cover.first_page_header.paragraphs[0].text == "OFFICIAL"
+    assert "Page" not in cover.first_page_footer.paragraphs[0].text
+    assert [p.style.name for p in doc.paragraphs[:2]] == ["Cover Title", "Cover Subtitle"]
+
+
+def test_contents_pages_can_be_given() -> None:
+    data = write_docx(sample_brief(cover=True), page_of_heading={"summary": 3, "context": 4})
+    toc = [p.text for p in Document(io.BytesIO(data)).paragraphs if p.style.name.startswith("toc")]
+    # A heading without a known page is listed without one, never with a wrong one.
+    assert toc == ["1 Summary\t3", "2 Context\t4", "2.1 Key provisions", "3 Questions"]
 
 
 def test_custom_reference_without_footnotes_part(tmp_path: Path) -> None:
@@ -283,7 +364,7 @@ def test_custom_reference_without_footnotes_part(tmp_path: Path) -> None:
     data = write_docx(sample_brief(), reference=reference)
     xml = parts(data)
     assert "held a meeting lasting approximately 20 minutes" in xml["word/footnotes.xml"]
-    assert "OFFICIAL" in Document(io.BytesIO(data)).paragraphs[0].text
+    assert Document(io.BytesIO(data)).sections[0].header.paragraphs[0].text == "OFFICIAL"
 
 
 def test_bad_reference_is_a_build_error(tmp_path: Path) -> None:
@@ -318,10 +399,13 @@ def test_libreoffice_renders_marking_on_every_page_and_footnotes(tmp_path: Path)
     )
     reader = PdfReader(tmp_path / "sample.pdf")
     pages = [" ".join(page.extract_text().split()) for page in reader.pages]
-    assert len(pages) >= 1
+    assert len(pages) >= 3
     for number, text in enumerate(pages, start=1):
-        assert text.count("OFFICIAL") >= 2, f"page {number}: {text[:200]}"
-        assert f"Page {number} of {len(pages)}" in text
+        assert text.count("OFFICIAL") == 2, f"page {number}: {text[:200]}"
+        # Numbered from the cover, which shows no number of its own.
+        assert (f"Page {number} of {len(pages)}" in text) == (number > 1), f"page {number}: {text[:200]}"
+    # LibreOffice shows the contents with the page numbers written into the TOC field's result.
+    assert re.search(r"2\.1 Key provisions[ .…]*3", pages[1]), pages[1]
     everything = " ".join(pages)
     assert "held a meeting lasting approximately 20 minutes" in everything
     width, height = reader.pages[0].mediabox.width, reader.pages[0].mediabox.height

@@ -144,19 +144,30 @@ def test_print_html_structure() -> None:
     assert '<meta name="keywords" content="OFFICIAL, UK, Japan, defence">' in html
     assert '<meta name="generator" content="briefgen">' in html
     assert '<link rel="stylesheet" href="css/print.css">' in html
-    body = html.split("<body", 1)[1].split(">", 1)[1]
-    assert body.lstrip().startswith('<p class="marking">OFFICIAL</p>')
+    # The marking is for the running head and foot, not printed again at the top of the body.
+    tag, body = html.split("<body", 1)[1].split(">", 1)
+    assert 'data-marking="OFFICIAL"' in tag
+    assert 'class="marking"' not in body
+    assert body.lstrip().startswith('<header class="title-block">')
     assert '<h1 class="title">' in html
     assert '<h2 id="sec-summary">1 Summary</h2>' in html
     assert '<h3 id="sec-provisions">2.1 Key provisions</h3>' in html
     assert html.count('<th scope="col">') == 3
-    assert '<col style="width: 50%">' in html
+    widths = [float(w) for w in re.findall(r'<col style="width: ([\d.]+)%">', html)]
+    assert len(widths) == 3 and abs(sum(widths) - 100) < 0.2
     assert '<aside class="box">' in html and '<p class="box-title">Key points</p>' in html
     assert '<p class="q">What was agreed?</p>' in html
     assert '<p class="note">Sources at annex.</p>' in html
     assert '<strong class="label">Assessment (likely):</strong> The partnership' in html
-    assert 'Takaichi. <em class="disputed">Sources differ' in html
-    assert 'deepen defence ties.<span class="footnote">Unknown publisher' in html
+    # A paragraph block is one paragraph: its items run on, each in its own claim span.
+    assert re.search(
+        r'<p><span class="claim" id="claim-pm-name"[^>]*>Japan&#39;s Prime Minister is Sanae Takaichi\. '
+        r'<em class="disputed">Sources differ[^<]*</em></span> '
+        r'<span class="claim" id="claim-cyber-judgement"',
+        html,
+    )
+    # The last word and its footnote call share an unbreakable span.
+    assert 'deepen defence <span class="call">ties.<span class="footnote">Unknown publisher' in html
     assert "<ul>" in html and "<ol>" in html
 
 
@@ -174,17 +185,63 @@ def test_repeated_claim_gets_one_id() -> None:
     assert len(ids) == len(set(ids))
 
 
-def test_page_break_before_marks_the_section() -> None:
+def test_page_break_before_marks_a_long_section_only() -> None:
     brief = sample_brief()
-    sections = (brief.sections[0], dataclasses.replace(brief.sections[1], page_break_before=True))
-    html = render_html(dataclasses.replace(brief, sections=(*sections, *brief.sections[2:])))
-    assert '<section class="section level-1 page-break">\n<h2 id="sec-context">' in html
+    long_text = " ".join(["word"] * 400)
+    long = Section(
+        key="annex-long",
+        heading="Annex A: Long",
+        level=1,
+        blocks=(Block(kind=BlockKind.PARAGRAPH, items=(Item(text=long_text),)),),
+        page_break_before=True,
+    )
+    short = Section(
+        key="annex-short",
+        heading="Annex B: Short",
+        level=1,
+        blocks=(Block(kind=BlockKind.PARAGRAPH, items=(Item(text="A few words."),)),),
+        page_break_before=True,
+    )
+    html = render_html(_add_section(_add_section(brief, long), short))
+    assert '<section class="section level-1 page-break">\n<h2 id="sec-annex-long">' in html
+    # A short annex runs on rather than leave most of a page blank.
+    assert '<section class="section level-1">\n<h2 id="sec-annex-short">' in html
 
 
 def test_public_paper_has_no_marking() -> None:
-    html = render_html(dataclasses.replace(sample_brief(), marking=None))
-    assert 'class="marking"' not in html
-    assert "Classification" not in html
+    for media in ("print", "screen"):
+        html = render_html(dataclasses.replace(sample_brief(), marking=None), media=media)  # type: ignore[arg-type]
+        assert 'class="marking"' not in html and "data-marking" not in html
+        assert "Classification" not in html
+
+
+def test_screen_html_prints_the_marking_first() -> None:
+    body = render_html(sample_brief(), media="screen").split("<body", 1)[1].split(">", 1)[1]
+    assert body.lstrip().startswith('<p class="marking">OFFICIAL</p>')
+
+
+def test_one_footnote_per_item_names_each_source_once() -> None:
+    cite = sample_brief().sections[0].blocks[0].items[0].citations[0]
+    again = dataclasses.replace(cite, number=2, reference="Tokyo Summit", quote="a second quote")
+    other = dataclasses.replace(cite, number=3, source_id="other", reference="Other, 'Paper', 2026", quote="")
+    extra = Section(
+        key="cited",
+        heading="Cited",
+        level=1,
+        blocks=(
+            Block(kind=BlockKind.PARAGRAPH, items=(Item(text="Fact.", citations=(cite, again, other)),)),
+        ),
+    )
+    html = render_html(_add_section(sample_brief(), extra))
+    notes = re.findall(r'<span class="footnote">([^<]*)</span>', html)
+    assert len(notes) == 3  # two box items and this one
+    assert notes[-1] == (
+        "Unknown publisher, &#39;UK-Japan Tokyo Summit&#39;, 1 February 2026: "
+        "\u201cheld a meeting lasting approximately 20 minutes\u201d and \u201ca second quote\u201d; "
+        "Other, &#39;Paper&#39;, 2026."
+    )
+    screen = render_html(_add_section(sample_brief(), extra), media="screen")
+    assert screen.count('<sup class="fn-ref">') == 3 and '<li id="fn-3" value="3">' in screen
 
 
 def test_links_style() -> None:
@@ -241,6 +298,7 @@ def test_pages_are_a4_with_marking_top_and_bottom(footnoted_pdf: bytes) -> None:
         markings = [y for text, y in runs if text == "OFFICIAL"]
         assert any(y > height - 57 for y in markings), f"page {number}: no marking in the top margin"
         assert any(y < 57 for y in markings), f"page {number}: no marking in the bottom margin"
+        assert len(markings) == 2, f"page {number}: the marking is printed {len(markings)} times"
         assert f"Page {number} of {len(reader.pages)}" in page.extract_text()
 
 

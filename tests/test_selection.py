@@ -87,12 +87,14 @@ def test_citation_styles_follow_the_audience(summary: Summary) -> None:
 
 def test_disputed_claims_say_so(summary: Summary) -> None:
     brief = select(summary, "full-parliament")
-    disputed = {c for d in summary.disputes for c in d.claims}
-    items = [i for i in items_of(brief) if i.claim_id in disputed]
-    assert items and all(i.disputed for i in items)
+    shown = set(brief.included)
+    notes = [i.disputed for i in items_of(brief) if i.disputed]
+    for dispute in summary.disputes:
+        if dispute.note and not dispute.compatible and shown & set(dispute.claims):
+            assert sum(dispute.note in n for n in notes) == 1, dispute.id  # once, at its first claim
     headings = [s.heading for s in brief.sections]
     assert "Where sources differ" in headings
-    assert all(d.question in headings for d in summary.disputes)
+    assert all((d.question in headings) != d.compatible for d in summary.disputes)
 
 
 def test_trims_shorten_then_drop_without_refilling(summary: Summary) -> None:
@@ -120,3 +122,59 @@ def test_spread_sections_cover_every_area(summary: Summary) -> None:
     section = next(s for s in brief.sections if s.key == "opportunities")
     themes = {summary.claim(i.claim_id).theme for b in section.blocks for i in b.items if i.claim_id}
     assert len(themes - {None}) >= 3  # three of the agreement's areas, not three claims on one
+
+
+def _expanded(summary: Summary, text: str) -> str:
+    from briefgen.brief import Block, BlockKind, Item, Section
+    from briefgen.selection import expand_acronyms
+
+    section = Section(
+        key="s", heading="S", level=1, blocks=(Block(kind=BlockKind.PARAGRAPH, items=(Item(text=text),)),)
+    )
+    return expand_acronyms([section], summary)[0].blocks[0].items[0].text
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        # Reported: "2 January 2026 (United States (US) order)". Brackets are left alone.
+        ("Printed as 2 January 2026 (US order).", "Printed as 2 January 2026 (US order)."),
+        # Reported: "ministers' meeting (2+2) meeting".
+        ("They will hold a 2+2 meeting in 2026.", "meeting (2+2) in 2026."),
+        # Reported: a cited title rewritten, "‘United Kingdom (UK)-Japan Tokyo Summit…’".
+        (
+            "The \u2018UK-Japan Tokyo Summit\u2019 article says so.",
+            "The \u2018UK-Japan Tokyo Summit\u2019 article",
+        ),
+        # Quotations are the source's words.
+        ("It said \u201cthe UK will act\u201d.", "It said \u201cthe UK will act\u201d."),
+    ],
+)
+def test_acronyms_are_never_spelt_out_inside_titles_quotes_or_brackets(
+    summary: Summary, text: str, expected: str
+) -> None:
+    assert expected in _expanded(summary, text)
+
+
+def test_a_later_free_use_is_spelt_out_after_a_protected_one(summary: Summary) -> None:
+    text = _expanded(summary, "It said \u201cthe UK will act\u201d. The UK did.")
+    assert "The United Kingdom (UK) did." in text
+
+
+def test_a_dispute_note_says_what_differs_once_and_never_for_a_compatible_dispute(summary: Summary) -> None:
+    brief = select(summary, "short-officials")
+    notes = [i.disputed for i in items_of(brief) if i.disputed]
+    assert notes and len(notes) == len(set(notes))
+    assert not any("Sources differ on this point" in n for n in notes)
+    compatible = [d for d in summary.disputes if d.compatible]
+    assert compatible
+    for item in items_of(brief):
+        if item.claim_id and all(d.compatible for d in summary.disputes_of(item.claim_id)):
+            assert item.disputed is None
+
+
+def test_public_papers_print_plain_notes_or_nothing(summary: Summary) -> None:
+    brief = select(summary, "full-public")
+    plain = {d.plain_note for d in summary.disputes if d.plain_note}
+    for item in items_of(brief):
+        assert item.disputed is None or item.disputed in plain

@@ -84,8 +84,79 @@ def peak_memory(cmd: list[str], *, cwd: Path) -> int:
     return int(out.stdout.strip()) // 1024
 
 
+REVIEW_SUMMARY = ROOT / "briefs" / "meridian-treaty-2025.yaml"
+# A new source of about 2,000 words: three reports on the same treaty as one text, plus the test
+# report, so that it confirms, contradicts and adds.
+REVIEW_PARTS = [
+    "seeds/meridian-courier-report.txt",
+    "seeds/halvard-standard-report.txt",
+    "seeds/calder-institute-commentary.txt",
+    "tests/data/review/sarn-observer-report.txt",
+]
+DRAFT_SOURCES = [
+    "seeds/meridian-treaty-text.txt",
+    "seeds/meridian-press-release.txt",
+    "seeds/meridian-courier-report.txt",
+    "seeds/halvard-standard-report.txt",
+    "seeds/calder-institute-commentary.txt",
+]
+
+
+def review_rows() -> None:
+    """Time the review of a 2,000-word source against the Meridian summary, and a five-source draft."""
+    work = Path(tempfile.mkdtemp(prefix="briefgen-bench-review-"))
+    try:
+        for name in ("briefs", "seeds", "templates"):
+            shutil.copytree(ROOT / name, work / name)
+        text = "\n".join((ROOT / part).read_text(encoding="utf-8") for part in REVIEW_PARTS)
+        new = work / "seeds" / "bench-new-report.txt"
+        new.write_text(text, encoding="utf-8")
+        briefgen = str(BIN / "briefgen")
+        summary = str(work / "briefs" / REVIEW_SUMMARY.name)
+        subprocess.run(
+            [briefgen, "sources", "add", str(new), "--summary", summary, "--no-input", "--id", "bench-new",
+             "--reliability", "Benchmark."],
+            cwd=work, check=True, stdout=subprocess.DEVNULL,
+        )  # fmt: skip
+        claims = sum(
+            1
+            for line in Path(summary).read_text(encoding="utf-8").splitlines()
+            if line.startswith("  - id: ")
+        )
+        review = [briefgen, "review", "bench-new", "--summary", summary, "--out", str(work / "out")]
+        cold = statistics.median(run(review, cwd=work) for _ in range(RUNS))
+        warm_code = (
+            "import sys, time, statistics; from pathlib import Path\n"
+            "from briefgen.anchoring import read_sources; from briefgen.loading import load_summary\n"
+            "from briefgen.review import review_source\n"
+            "s = load_summary(Path(sys.argv[1])); texts = read_sources(s, Path(sys.argv[2]))\n"
+            "review_source(s, texts, 'bench-new')\n"
+            "t = []\n"
+            "for _ in range(int(sys.argv[3])):\n"
+            "    a = time.perf_counter(); review_source(s, texts, 'bench-new')\n"
+            "    t.append(time.perf_counter() - a)\n"
+            "print(statistics.median(t))\n"
+        )
+        warm = subprocess.run(
+            [sys.executable, "-c", warm_code, summary, str(work), str(RUNS)],
+            cwd=work, check=True, capture_output=True, text=True,
+        )  # fmt: skip
+        draft = [briefgen, "draft", *DRAFT_SOURCES, "--id", "bench-draft", "--force"]
+        drafted = statistics.median(run(draft, cwd=work) for _ in range(RUNS))
+        words = len(text.split())
+        print(f"{f'review, {words} words x {claims} claims, cold':34} {cold:8.2f} s  target <= 2 s")
+        print(f"{'review, same, warm (in process)':34} {float(warm.stdout):8.2f} s")
+        print(f"{'draft from five sources, cold':34} {drafted:8.2f} s  target <= 10 s")
+    finally:
+        shutil.rmtree(work, ignore_errors=True)
+
+
 def main() -> None:
     """Print the benchmark table."""
+    if sys.argv[1:] == ["review"]:
+        subprocess.run([sys.executable, "-m", "compileall", "-q", str(ROOT / "src")], check=True)
+        review_rows()
+        return
     # Python normally caches compiled modules; where PYTHONDONTWRITEBYTECODE is set (as on these
     # machines) an editable install would recompile briefgen on every start. Compile it once.
     subprocess.run([sys.executable, "-m", "compileall", "-q", str(ROOT / "src")], check=True)
@@ -186,6 +257,7 @@ def main() -> None:
         print(
             f"{label:34} {changed_seconds:8.2f} s   rebuilt {rebuilt} of 15 papers (exit {done.returncode})"
         )
+        review_rows()
     finally:
         shutil.rmtree(work, ignore_errors=True)
 

@@ -42,6 +42,8 @@ TABS = (
     f'<w:tab w:val="right" w:pos="{TEXT_WIDTH}"/></w:tabs>'
 )
 
+TOC_TAB = f'<w:tabs><w:tab w:val="right" w:leader="dot" w:pos="{TEXT_WIDTH}"/></w:tabs>'
+
 
 def size(points: float) -> str:
     """Return run size elements for `points` (Word counts half-points)."""
@@ -138,6 +140,19 @@ STYLES: dict[str, tuple[str, str, str | None, str | None, str, str]] = {
         '<w:spacing w:after="120"/><w:jc w:val="center"/>',
         "<w:b/><w:bCs/><w:caps/>" + size(9),
     ),
+    # A notice ("DRAFT", or that the paper is fictional): bold in a ruled box, as print.css has it.
+    "Notice": (
+        "paragraph",
+        "Notice",
+        "Normal",
+        "Normal",
+        '<w:keepNext/><w:pBdr><w:top w:val="single" w:sz="12" w:space="3" w:color="000000"/>'
+        '<w:left w:val="single" w:sz="12" w:space="4" w:color="000000"/>'
+        '<w:bottom w:val="single" w:sz="12" w:space="3" w:color="000000"/>'
+        '<w:right w:val="single" w:sz="12" w:space="4" w:color="000000"/></w:pBdr>'
+        '<w:spacing w:before="80" w:after="120"/><w:ind w:left="90" w:right="90"/>',
+        "<w:b/><w:bCs/>",
+    ),
     # The left indent matches the bullet level used for box items so Word draws one box, not several.
     "Box": (
         "paragraph",
@@ -165,9 +180,69 @@ STYLES: dict[str, tuple[str, str, str | None, str | None, str, str]] = {
         '<w:outlineLvl w:val="9"/>',
         "",
     ),
-    "TOC1": ("paragraph", "toc 1", "Normal", "Normal", '<w:spacing w:after="60"/>', ""),
-    "TOC2": ("paragraph", "toc 2", "Normal", "Normal", '<w:spacing w:after="60"/><w:ind w:left="284"/>', ""),
-    "TOC3": ("paragraph", "toc 3", "Normal", "Normal", '<w:spacing w:after="60"/><w:ind w:left="567"/>', ""),
+    # Contents entries end in their page number on a dotted right tab, as the PDF's do.
+    "TOC1": ("paragraph", "toc 1", "Normal", "Normal", TOC_TAB + '<w:spacing w:after="80"/>', size(11)),
+    "TOC2": (
+        "paragraph",
+        "toc 2",
+        "Normal",
+        "Normal",
+        TOC_TAB + '<w:spacing w:after="80"/><w:ind w:left="284"/>',
+        size(11),
+    ),
+    "TOC3": (
+        "paragraph",
+        "toc 3",
+        "Normal",
+        "Normal",
+        TOC_TAB + '<w:spacing w:after="80"/><w:ind w:left="567"/>',
+        size(11),
+    ),
+    # Table cells: 10.5pt on a 12.6pt line, as print.css sets `table`.
+    "TableText": (
+        "paragraph",
+        "Table Text",
+        "Normal",
+        None,
+        '<w:spacing w:before="0" w:after="0" w:line="252" w:lineRule="exact"/>',
+        size(10.5),
+    ),
+    # The cover, at print.css's distances: the title block 50 mm down under a 2.25pt rule, the
+    # details 85 mm below it under a 0.75pt rule.
+    "CoverTitle": (
+        "paragraph",
+        "Cover Title",
+        "Normal",
+        "Cover Subtitle",
+        '<w:keepNext/><w:pBdr><w:top w:val="single" w:sz="18" w:space="10" w:color="000000"/></w:pBdr>'
+        '<w:spacing w:before="2835" w:after="200" w:line="240" w:lineRule="auto"/>',
+        "<w:b/><w:bCs/>" + size(24),
+    ),
+    "CoverSubtitle": (
+        "paragraph",
+        "Cover Subtitle",
+        "Normal",
+        "Normal",
+        '<w:keepNext/><w:spacing w:before="0" w:after="320" w:line="240" w:lineRule="auto"/>',
+        size(15),
+    ),
+    "CoverDetails": (
+        "paragraph",
+        "Cover Details",
+        "Normal",
+        "Cover Line",
+        '<w:pBdr><w:top w:val="single" w:sz="6" w:space="6" w:color="000000"/></w:pBdr>'
+        '<w:spacing w:before="4820" w:after="80" w:line="240" w:lineRule="auto"/>',
+        size(10.5),
+    ),
+    "CoverLine": (
+        "paragraph",
+        "Cover Line",
+        "Normal",
+        "Cover Line",
+        '<w:spacing w:before="0" w:after="80" w:line="240" w:lineRule="auto"/>',
+        size(10.5),
+    ),
     "Header": (
         "paragraph",
         "header",
@@ -198,12 +273,19 @@ DROP_STYLES = {
     "FooterChar",
 }
 KEEP_TABLE_STYLES = {"TableNormal", "TableGrid"}
+# Styles of briefgen's own, not Word built-ins.
+CUSTOM_STYLES = {"Marking", "Notice", "Box", "Note", "TableText"} | {
+    "CoverTitle",
+    "CoverSubtitle",
+    "CoverDetails",
+    "CoverLine",
+}
 
 
 def style_xml(style_id: str) -> str:
     """Return the `<w:style>` element for `style_id` from STYLES."""
     kind, name, based_on, next_style, ppr, rpr = STYLES[style_id]
-    custom = style_id in {"Marking", "Box", "Note"}
+    custom = style_id in CUSTOM_STYLES
     parts = [
         f'<w:style {nsdecls("w")} w:type="{kind}" w:styleId="{style_id}"'
         + (' w:default="1"' if style_id == "Normal" else "")
@@ -252,10 +334,12 @@ def restyle(styles: object) -> None:
         for link in style.findall(qn("w:link")):
             style.remove(link)
         if style_id == "TableGrid":
-            # A little air above and below cell text; Table Grid has none.
-            for margin in style.iter(qn("w:top"), qn("w:bottom")):
+            # A little air above and below cell text (Table Grid has none), and the PDF's 4pt at
+            # the sides rather than 5.4pt, so columns sized in `render/shape.py` fit alike.
+            for margin in style.iter(qn("w:top"), qn("w:bottom"), qn("w:left"), qn("w:right")):
                 if margin.getparent().tag == qn("w:tblCellMar"):
-                    margin.set(qn("w:w"), "40")
+                    vertical = margin.tag in (qn("w:top"), qn("w:bottom"))
+                    margin.set(qn("w:w"), "40" if vertical else "80")
     for style_id in STYLES:
         root.append(parse_xml(style_xml(style_id)))  # type: ignore[attr-defined]
 

@@ -16,6 +16,7 @@ class BlockKind(StrEnum):
     QA = "qa"  # each item's label is a question, its text the answer
     BOX = "box"  # a shaded summary box holding bulleted items
     NOTE = "note"  # a small italic line (e.g. "Sources at annex")
+    FIELDS = "fields"  # labelled lines, one an item: a submission's From, To, Date…
 
 
 class CitationStyle(StrEnum):

@@ -15,7 +15,7 @@ from typing import Any
 from briefgen import __version__
 from briefgen.anchoring import Grade, QuoteCheck, anchor_texts, read_sources
 from briefgen.brief import Brief, block_items, items_of
-from briefgen.errors import BuildError, EvidenceError, FitError, QualityError, SummaryError
+from briefgen.errors import BuildError, DraftError, EvidenceError, FitError, QualityError, SummaryError
 from briefgen.layouts import Layout, apply_override, load_layout
 from briefgen.loading import parse_summary_with_locations, read_summary_file
 from briefgen.manifest import bytes_fingerprint, template_fingerprints
@@ -82,6 +82,11 @@ def verify_inputs(path: Path, *, root: Path | None = None, strict: bool = True) 
 
     data = read_summary_file(path, filename=str(path))
     summary, locations = parse_summary_with_locations(data, filename=str(path))
+    if summary.draft:
+        raise DraftError(
+            f"{path}: the summary is a draft (draft: true); no paper is built from it until an analyst "
+            "has edited it and removed `draft: true`"
+        )
     root = root or project_root(path)
     texts = read_sources(summary, root)
     checks = anchor_texts(summary, texts)

@@ -195,6 +195,10 @@ def check_summary(
     )
     report.problems.extend(rule_problems(inputs, locations, name, templates=templates or default_templates()))
     report.problems.extend(glyph_problems(summary, locations, name))
+    if summary.draft:
+        line, col = locations.of(("draft",))
+        message = "a draft: `build` refuses it until an analyst has edited it and removed `draft: true`"
+        report.problems.append(Problem(name, line, col, "draft", message, "warning"))
     report.problems.extend(long_word_problems(summary, locations, name))
     report.problems.sort()
     return report

@@ -2,15 +2,20 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
 import sys
+from collections.abc import Iterator
 from enum import Enum
 from pathlib import Path
-from typing import Annotated, TypeVar
+from typing import TYPE_CHECKING, Annotated, TypeVar
 
 import typer
 
 from briefgen.errors import BriefgenError, LockError, SummaryError, printable
+
+if TYPE_CHECKING:
+    from briefgen.pool import Renderer
 
 E = TypeVar("E", bound=Enum)
 
@@ -65,9 +70,21 @@ def check(
         list[Path] | None, typer.Argument(help="Summary files (default: briefs/*.yaml).")
     ] = None,
     as_json: Annotated[bool, typer.Option("--json", help="Print the report as JSON.")] = False,
+    disputes: Annotated[
+        bool,
+        typer.Option("--disputes", help="List disagreements among the sources not recorded as disputes."),
+    ] = False,
 ) -> None:
     """Validate summaries and verify every quote against its source."""
     from briefgen.check import check_summary
+
+    if disputes:
+        from briefgen.cli_review import check_disputes
+
+        try:
+            raise typer.Exit(1 if check_disputes(_summaries(summaries), as_json=as_json) else 0)
+        except BriefgenError as exc:
+            raise _fail(exc) from None
 
     failed = False
     reports = []
@@ -119,12 +136,26 @@ def build(
     allow_warnings: Annotated[
         bool, typer.Option("--allow-warnings", help="Build papers over a quality limit.")
     ] = False,
+    theme: Annotated[
+        str | None, typer.Option("--theme", help="Narrow the papers to one of the summary's themes (its id).")
+    ] = None,
+    jobs: Annotated[
+        int | None, typer.Option("--jobs", "-j", min=1, help="Papers rendered at once (default: cores).")
+    ] = None,
+    redline_against: Annotated[
+        Path | None,
+        typer.Option(
+            "--redline-against",
+            help="An earlier .docx of the one paper built: also write <name>.redline.docx marking changes.",
+        ),
+    ] = None,
 ) -> None:
     """Build papers: every edition each summary names, or one length and audience on demand."""
     from briefgen.model import Audience, Format, Length
     from briefgen.run import build_papers
 
     failed = False
+    pool = _make_pool(jobs, None)  # its workers start on first use and leave with this process
     for summary in _summaries(summaries):
         try:
             chosen_length = _enum(Length, length, "--length")
@@ -138,6 +169,9 @@ def build(
                 audience=chosen_audience,
                 formats=[f for f in formats if f is not None],
                 allow_warnings=allow_warnings,
+                theme=theme,
+                pool=pool,
+                redline_against=redline_against,
             )
         except BriefgenError as exc:
             _fail(exc)
@@ -146,8 +180,34 @@ def build(
         for line in results.lines:
             _echo(line)
         failed = failed or results.failed
+    if pool is not None:
+        pool.close()
     if failed:
         raise typer.Exit(1)
+
+
+def _make_pool(jobs: int | None, redis: str | None) -> Renderer | None:
+    """Return where papers render: RQ workers, warm local processes (started on first use), or here."""
+    from briefgen.pool import WarmPool, default_jobs
+
+    if redis:
+        from briefgen.remote import RedisRenderer
+
+        return RedisRenderer(redis)
+    if (jobs or default_jobs()) > 1:
+        return WarmPool(jobs or default_jobs())
+    return None
+
+
+@contextlib.contextmanager
+def _pool(jobs: int | None, redis: str | None) -> Iterator[Renderer | None]:
+    """Yield `_make_pool`'s renderer, closed afterwards."""
+    renderer = _make_pool(jobs, redis)
+    try:
+        yield renderer
+    finally:
+        if renderer is not None:
+            renderer.close()
 
 
 @app.command()
@@ -160,13 +220,22 @@ def regen(
     allow_warnings: Annotated[
         bool, typer.Option("--allow-warnings", help="Rebuild papers over a quality limit.")
     ] = False,
+    jobs: Annotated[
+        int | None, typer.Option("--jobs", "-j", min=1, help="Papers rendered at once (default: cores).")
+    ] = None,
+    redis: Annotated[
+        str | None, typer.Option("--redis", help="Render on RQ workers via this Redis URL.")
+    ] = None,
 ) -> None:
-    """Rebuild only the papers whose inputs changed; exit 0 nothing to do, 3 rebuilt, 4 needs an analyst."""
+    """Rebuild only stale papers; exit 0 nothing to do, 3 rebuilt, 4 or 5 needs an analyst (README)."""
     from briefgen.regen import Outcome
     from briefgen.regen import regen as run_regen
 
     try:
-        report = run_regen(_summaries(summaries), out=out, wait=wait, allow_warnings=allow_warnings)
+        with _pool(jobs, redis) as pool:
+            report = run_regen(
+                _summaries(summaries), out=out, wait=wait, pool=pool, allow_warnings=allow_warnings
+            )
     except LockError as exc:
         raise _fail(exc, Outcome.BUSY) from None
     except BriefgenError as exc:
@@ -174,6 +243,73 @@ def regen(
     for line in report.lines:
         _echo(line)
     raise typer.Exit(int(report.outcome))
+
+
+@app.command()
+def serve(
+    host: Annotated[str, typer.Option(help="Address to listen on.")] = "127.0.0.1",
+    port: Annotated[int, typer.Option(help="Port to listen on.")] = 8000,
+    out: Annotated[Path, typer.Option("--out", help="Output folder.")] = Path("out"),
+    jobs: Annotated[
+        int | None, typer.Option("--jobs", "-j", min=1, help="Warm render workers (default: cores).")
+    ] = None,
+    queue_size: Annotated[
+        int, typer.Option("--queue", min=1, help="Papers that may wait for a worker before 503.")
+    ] = 4,
+    deadline: Annotated[float, typer.Option(help="Seconds a render may take before it is stopped.")] = 60.0,
+    redis: Annotated[
+        str | None, typer.Option("--redis", help="Render on RQ workers via this Redis URL.")
+    ] = None,
+    user_header: Annotated[
+        str | None,
+        typer.Option(
+            "--trusted-user-header",
+            help="Behind a reverse proxy: a header naming the signed-in user (off by default).",
+        ),
+    ] = None,
+    trusted_proxy: Annotated[
+        list[str] | None,
+        typer.Option("--trusted-proxy", help="Address the trusted header may come from (repeatable)."),
+    ] = None,
+) -> None:
+    """Serve the papers of briefs/*.yaml on a web page and a JSON API (token from BRIEFGEN_TOKEN)."""
+    import uvicorn
+
+    from briefgen.pool import WarmPool, default_jobs
+    from briefgen.web import build_app, token_from_environment
+
+    if not Path("briefs").is_dir():
+        typer.echo("error: no briefs/ folder here: run from the project folder", err=True)
+        raise typer.Exit(1)
+    renderer: Renderer
+    if redis:
+        from briefgen.remote import RedisRenderer
+
+        renderer = RedisRenderer(redis, deadline=deadline, max_pending=(jobs or default_jobs()) + queue_size)
+    else:
+        renderer = WarmPool(jobs or default_jobs(), queue_size=queue_size, deadline=deadline)
+    application = build_app(
+        root=Path.cwd(),
+        out=out,
+        renderer=renderer,
+        token=token_from_environment(),
+        user_header=user_header,
+        trusted_proxies=frozenset(trusted_proxy) if trusted_proxy else None,
+    )
+    typer.echo(f"serving on http://{host}:{port}/ (Ctrl-C to stop)", err=True)
+    uvicorn.run(application, host=host, port=port, log_level="warning")  # type: ignore[arg-type]
+
+
+@app.command()
+def worker(
+    redis: Annotated[str, typer.Option("--redis", help="Redis URL of the RQ queue.")],
+    queue: Annotated[str, typer.Option(help="Queue name.")] = "briefgen",
+    burst: Annotated[bool, typer.Option("--burst", help="Stop when the queue is empty.")] = False,
+) -> None:
+    """Render papers for `regen --redis` and `serve --redis`: a warm RQ worker needing no shared disk."""
+    from briefgen.remote import run_worker
+
+    run_worker(redis, queue=queue, burst=burst)
 
 
 @app.command()
@@ -232,8 +368,12 @@ def sources_refresh(
     deadline: Annotated[
         float, typer.Option(help="Seconds a fetch may take in all, however slowly a server sends.")
     ] = 60.0,
+    out: Annotated[Path, typer.Option("--out", help="Where reviews of changed sources are written.")] = Path(
+        "out"
+    ),
 ) -> None:
-    """Fetch URL sources with conditional requests and store dated snapshots under seeds/."""
+    """Fetch URL sources with conditional requests, store dated snapshots, review what changed."""
+    from briefgen.cli_review import review_changed
     from briefgen.loading import load_summary
     from briefgen.sources import RefreshStatus, refresh_sources
 
@@ -241,6 +381,7 @@ def sources_refresh(
     try:
         for path in _summaries(summaries):
             summary = load_summary(path)
+            updated = []
             for result in refresh_sources(summary, path.resolve().parent.parent, deadline=deadline):
                 if result.status is RefreshStatus.SKIPPED:
                     continue
@@ -248,6 +389,10 @@ def sources_refresh(
                 _echo(f"{result.status.value}: {result.message}", err=result.status is RefreshStatus.FAILED)
                 for warning in result.warnings:
                     _echo(f"warning: {warning}")
+                if result.status is RefreshStatus.UPDATED:
+                    updated.append(result.source_id)
+            if updated:
+                review_changed(path, updated, out=out)
     except BriefgenError as exc:
         raise _fail(exc) from None
     if failed:
@@ -302,6 +447,11 @@ def _enum(kind: type[E], value: str | None, option: str) -> E | None:
         choices = ", ".join(str(m.value) for m in kind)
         raise BuildError(f"{option}: {value!r} is not one of {choices}") from None
 
+
+# The review commands live in their own module: sources add, evidence add, review, draft.
+from briefgen.cli_review import register as _register_review  # noqa: E402
+
+_register_review(app, sources_app)
 
 if __name__ == "__main__":  # pragma: no cover
     sys.exit(app())

@@ -15,13 +15,22 @@ import re
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import yaml
 
 from briefgen.errors import EditError
 from briefgen.writing import write_atomic
 
-__all__ = ["ScalarSpan", "double_quoted", "edit_yaml_file", "replace_scalars", "scalar_spans"]
+__all__ = [
+    "ScalarSpan",
+    "append_item",
+    "append_yaml_items",
+    "double_quoted",
+    "edit_yaml_file",
+    "replace_scalars",
+    "scalar_spans",
+]
 
 PathPart = str | int
 DataPath = tuple[PathPart, ...]
@@ -217,6 +226,245 @@ def edit_yaml_file(
         raise EditError(f"{path}: the file is not UTF-8 (bad byte at offset {exc.start})") from None
     try:
         new_text = replace_scalars(text, values)
+    except EditError as exc:
+        raise EditError(f"{path}: {exc}") from None
+    if check is not None:
+        check(new_text)
+    if write and new_text != text:
+        _write_atomic(target, data, bom + new_text.encode("utf-8"))
+    return new_text
+
+
+# --- inserting ---------------------------------------------------------------------------------
+
+# A value that can be written plain: an id or a word, never one YAML 1.1 or 1.2 would read as
+# something other than text (true, no, null, a number, a date).
+_PLAIN = re.compile(r"[a-z][a-z0-9-]*")
+_RESERVED = frozenset({"y", "n", "yes", "no", "on", "off", "true", "false", "null"})
+
+
+@dataclass(frozen=True)
+class _Collection:
+    """Where a collection is written: its start, the end of its last value, its style and indent."""
+
+    start: int
+    last_end: int  # the end of the last scalar or flow collection inside it; start if empty
+    flow: bool
+    column: int  # for a block sequence, the column of its '-' indicators
+    item_column: int  # for a block sequence of mappings, the column of the items' keys; else -1
+    count: int  # items in a sequence, keys in a mapping
+
+
+def _collections(text: str) -> dict[DataPath, _Collection]:
+    """Return every addressable collection of a YAML text by its path, with where it is written."""
+    found: dict[DataPath, _Collection] = {}
+    stack: list[tuple[_Frame, yaml.CollectionStartEvent, list[int]]] = []
+    try:
+        for event in yaml.parse(text, Loader=_Loader):
+            if isinstance(event, yaml.CollectionEndEvent):
+                frame, start_event, state = stack.pop()
+                end = event.end_mark
+                assert end is not None and start_event.start_mark is not None
+                if start_event.flow_style and stack:
+                    stack[-1][2][0] = max(stack[-1][2][0], end.index)
+                if frame.path is not None:
+                    count = frame.index if not frame.mapping else state[1]
+                    found[frame.path] = _Collection(
+                        start=start_event.start_mark.index,
+                        last_end=state[0],
+                        flow=bool(start_event.flow_style),
+                        column=start_event.start_mark.column,
+                        item_column=state[2],
+                        count=count,
+                    )
+                if stack:
+                    parent = stack[-1][2]
+                    parent[0] = max(parent[0], state[0])
+            elif isinstance(event, yaml.NodeEvent):
+                path = stack[-1][0].child(event) if stack else ()
+                if stack:
+                    parent_frame, _, parent_state = stack[-1]
+                    if parent_frame.mapping and not parent_frame.at_key:
+                        parent_state[1] += 1  # a key was just read
+                    if (
+                        not parent_frame.mapping
+                        and parent_state[2] == -1
+                        and isinstance(event, yaml.MappingStartEvent)
+                        and event.start_mark is not None
+                    ):
+                        parent_state[2] = event.start_mark.column
+                if isinstance(event, yaml.CollectionStartEvent):
+                    mapping = isinstance(event, yaml.MappingStartEvent)
+                    assert event.start_mark is not None
+                    stack.append((_Frame(path, mapping=mapping), event, [event.start_mark.index, 0, -1]))
+                elif isinstance(event, yaml.ScalarEvent) and stack:
+                    assert event.end_mark is not None
+                    stack[-1][2][0] = max(stack[-1][2][0], event.end_mark.index)
+    except yaml.YAMLError as exc:
+        raise EditError(f"the YAML cannot be parsed: {_first_line(exc)}") from None
+    return found
+
+
+def _emit_scalar(value: object) -> str:
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, int):
+        return str(value)
+    text = str(value)
+    if _PLAIN.fullmatch(text) and text not in _RESERVED:
+        return text
+    return double_quoted(text)
+
+
+def _emit_mapping(item: Mapping[str, Any], indent: int, first_prefix: str, newline: str) -> list[str]:
+    """Return a block mapping's lines; the first starts with ``first_prefix`` instead of spaces."""
+    lines: list[str] = []
+    pad = " " * indent
+    for index, (key, value) in enumerate(item.items()):
+        lead = first_prefix if index == 0 else pad
+        if not _PLAIN.fullmatch(key) and not re.fullmatch(r"[a-z_]+", key):
+            raise EditError(f"cannot write the key {key!r}")
+        if isinstance(value, Mapping):
+            lines.append(f"{lead}{key}:")
+            lines.extend(_emit_mapping(value, indent + 2, " " * (indent + 2), newline))
+        elif isinstance(value, list) and value and all(isinstance(v, Mapping) for v in value):
+            lines.append(f"{lead}{key}:")
+            for entry in value:
+                lines.extend(_emit_mapping(entry, indent + 4, " " * (indent + 2) + "- ", newline))
+        elif isinstance(value, list):
+            lines.append(f"{lead}{key}: [{', '.join(_emit_scalar(v) for v in value)}]")
+        else:
+            lines.append(f"{lead}{key}: {_emit_scalar(value)}")
+    return lines
+
+
+def _flatten(value: Any, path: DataPath) -> dict[DataPath, str]:
+    """Return the scalar values under ``value`` by path, as `scalar_spans` would read them back."""
+    if isinstance(value, Mapping):
+        found: dict[DataPath, str] = {}
+        for key, child in value.items():
+            found.update(_flatten(child, (*path, key)))
+        return found
+    if isinstance(value, list):
+        found = {}
+        for index, child in enumerate(value):
+            found.update(_flatten(child, (*path, index)))
+        return found
+    return {path: _emit_value_text(value)}
+
+
+def _emit_value_text(value: object) -> str:
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    return str(value)
+
+
+def append_item(text: str, path: DataPath, item: Mapping[str, Any]) -> str:
+    """Return ``text`` with ``item`` written as a new last entry of the block sequence at ``path``.
+
+    The item goes on the lines after the sequence's last value, indented as its other items (or
+    two spaces under the key for an empty ``[]``), with text values double-quoted unless they are
+    ids. Every other byte is kept; comments after the last item stay after the new one. Raise
+    EditError if ``path`` names no sequence, or a sequence in flow style that is not empty, or if
+    the new text does not read back with every old value in place and the new item at the end.
+    """
+    newline = "\r\n" if "\r\n" in text else "\n"
+    collections = _collections(text)
+    found = collections.get(path)
+    parent = collections.get(path[:-1]) if path else None
+    before = scalar_spans(text)
+    if found is None and parent is not None and not parent.flow and isinstance(path[-1], str):
+        if any(p[: len(path)] == path for p in before):
+            raise EditError(f"{_field(path)}: not a list")
+        # No such key yet: add it, with a block list of one item, after the mapping's last value.
+        lines = [" " * parent.column + f"{path[-1]}:"]
+        lines += _emit_mapping(item, parent.column + 4, " " * (parent.column + 2) + "- ", newline)
+        at = _line_end(text, parent.last_end)
+        result = text[:at] + newline.join(lines) + newline + text[at:]
+        _verify_insert(before, scalar_spans(result), _flatten(dict(item), (*path, 0)), _field(path))
+        return result
+    if found is None:
+        raise EditError(f"{_field(path)}: no list at this path")
+    if found.flow:
+        if found.count:
+            raise EditError(f"{_field(path)}: the list is written in flow style [...]; add the item by hand")
+        # An empty `[]`: replace it with a block list under its key.
+        key_indent = _line_indent(text, found.start)
+        item_column = key_indent + 4
+        lines = _emit_mapping(item, item_column, " " * (key_indent + 2) + "- ", newline)
+        end = text.index("]", found.start) + 1
+        result = text[: found.start].rstrip(" \t") + newline + newline.join(lines) + text[end:]
+    else:
+        item_column = found.item_column if found.item_column >= 0 else found.column + 2
+        lines = _emit_mapping(item, item_column, " " * found.column + "- ", newline)
+        at = _line_end(text, found.last_end)
+        if at == len(text) and text and not text.endswith(("\n", "\r")):
+            result = text + newline + newline.join(lines) + newline
+        else:
+            result = text[:at] + newline.join(lines) + newline + text[at:]
+    index = found.count
+    _verify_insert(before, scalar_spans(result), _flatten(dict(item), (*path, index)), _field(path))
+    return result
+
+
+def _line_indent(text: str, at: int) -> int:
+    line_start = text.rfind("\n", 0, at) + 1
+    line = text[line_start:at]
+    return len(line) - len(line.lstrip(" "))
+
+
+def _line_end(text: str, at: int) -> int:
+    """Return the offset just after the line holding the last non-blank character before ``at``."""
+    last = at
+    while last > 0 and text[last - 1] in " \t\r\n":
+        last -= 1
+    newline = text.find("\n", last)
+    return len(text) if newline == -1 else newline + 1
+
+
+def _verify_insert(
+    before: dict[DataPath, list[ScalarSpan]],
+    after: dict[DataPath, list[ScalarSpan]],
+    added: dict[DataPath, str],
+    where: str,
+) -> None:
+    for path, spans in before.items():
+        if [s.value for s in after.get(path, [])] != [s.value for s in spans]:
+            raise EditError(f"{where}: the insertion would change {_field(path)}")
+    for path, value in added.items():
+        if [s.value for s in after.get(path, [])] != [value]:
+            raise EditError(f"{where}: the inserted item does not read back at {_field(path)}")
+    extra = after.keys() - before.keys() - added.keys()
+    if extra:
+        raise EditError(f"{where}: the insertion would add {_field(sorted(extra, key=str)[0])}")
+
+
+def append_yaml_items(
+    path: Path,
+    items: Sequence[tuple[DataPath, Mapping[str, Any]]],
+    *,
+    check: Callable[[str], None] | None = None,
+    write: bool = True,
+) -> str:
+    """Append items to block sequences of a YAML file, in place; return the new text (without a BOM).
+
+    As `edit_yaml_file`: nothing is written unless every insertion reads back and ``check`` passes,
+    and the file is replaced atomically.
+    """
+    target = path.resolve()
+    try:
+        data = target.read_bytes()
+    except OSError as exc:
+        raise EditError(f"{path}: cannot read the file: {exc.strerror}") from None
+    bom = codecs.BOM_UTF8 if data.startswith(codecs.BOM_UTF8) else b""
+    try:
+        text = data[len(bom) :].decode("utf-8")
+    except UnicodeDecodeError as exc:
+        raise EditError(f"{path}: the file is not UTF-8 (bad byte at offset {exc.start})") from None
+    new_text = text
+    try:
+        for where, item in items:
+            new_text = append_item(new_text, where, item)
     except EditError as exc:
         raise EditError(f"{path}: {exc}") from None
     if check is not None:

@@ -3,6 +3,7 @@
 BriefgenError
  ├── SummaryError        a summary file is unreadable or invalid (carries every Problem)
  ├── BuildError          a paper could not be built
+ │    ├── DraftError     the summary is a draft (`draft: true`) that no analyst has cleared
  │    ├── FitError       priority-1 content does not fit the page budget
  │    ├── EvidenceError  priority-1 claims lost their evidence (an analyst must look)
  │    ├── MarkingError   a sensitive claim would reach a public paper, or a marking is refused
@@ -73,6 +74,10 @@ class SummaryError(BriefgenError):
 
 class BuildError(BriefgenError):
     """A paper could not be built."""
+
+
+class DraftError(BuildError):
+    """The summary is marked `draft: true`: an analyst must edit and clear it before papers are built."""
 
 
 class FitError(BuildError):

@@ -31,6 +31,11 @@ class Content(StrEnum):
     EVIDENCE = "evidence"  # claim → source → quote → anchor grade
     SOURCES_ANNEX = "sources-annex"  # the minister's annex: claim → source → quote
     EMBED = "embed"  # another layout's sections, as an annex
+    SUBMISSION = "submission"  # the submission's header block: From, To, Date, Clearance, Copy, Contact
+    TIMING = "timing"  # the submission's timing, else the first next-steps fact
+    OPTIONS = "options"  # the submission's options, with pros and cons
+    LEGAL = "legal"  # the submission's legal note
+    FINANCIAL = "financial"  # the submission's financial note
 
 
 class Form(StrEnum):
@@ -79,6 +84,7 @@ class SectionLayout(BaseModel):
     page_break_before: bool = False
     numbered: bool = True  # count this section in the paper's numbering
     reuse: bool = False  # a summary section: its claims may appear again in the body
+    ours: bool = False  # only our own assessments, not a source's judgement (key judgements, risk tables)
     spread: bool = False  # take one claim per theme before a second from any (e.g. opportunities by area)
 
 
@@ -159,4 +165,6 @@ def apply_override(layout: Layout, override: LayoutOverride | None, *, name: str
     update_layout: dict[str, object] = {"sections": sections}
     if override.subtitle is not None:
         update_layout["subtitle"] = override.subtitle
+    if override.marked is not None:
+        update_layout["marked"] = override.marked
     return layout.model_copy(update=update_layout)

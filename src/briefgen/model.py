@@ -74,6 +74,14 @@ class SourceKind(StrEnum):
     ACADEMIC = "academic"
 
 
+class Reliability(StrEnum):
+    """How far a source can be trusted on its own; a weak source's lone facts are attributed."""
+
+    STRONG = "strong"  # an official text or a named, established publisher
+    MODERATE = "moderate"
+    WEAK = "weak"  # unattributed, garbled or speculative: what it alone says is attributed in the text
+
+
 class LegalForm(StrEnum):
     """The legal form of an agreement."""
 
@@ -167,6 +175,8 @@ class Subject(Strict):
     contact: str | None = None  # where readers ask for more, or for another format
     version: Text = "1.0"
     notice: str | None = None  # printed on every paper: "DRAFT", or that the subject is fictional
+    # Why `as_of` is later than the newest source ("No later reporting changes the picture").
+    currency_note: str | None = None
 
 
 class Theme(Strict):
@@ -192,6 +202,7 @@ class Source(Strict):
     date_note: str | None = None
     kind: SourceKind
     reliability: Text
+    grade: Reliability = Reliability.MODERATE
     quality_notes: list[Text] = Field(default_factory=list)
 
     @field_validator("file")
@@ -237,6 +248,9 @@ class Claim(Strict):
     binding: str | None = None
     impact: str | None = None
     evidence: list[Evidence] = Field(default_factory=list)
+    # Whose judgement an assessment is: ours (None), or a named source's (its id). Only our own
+    # assessments carry the probability yardstick.
+    judgement_of: Id | None = None
 
     @field_validator("short")
     @classmethod
@@ -259,6 +273,8 @@ class Claim(Strict):
             raise ValueError("a fact needs at least one piece of evidence")
         if self.likelihood is not None and self.kind is not Kind.ASSESSMENT:
             raise ValueError("only an assessment may carry a likelihood")
+        if self.judgement_of is not None and self.likelihood is not None:
+            raise ValueError("a source's judgement carries no likelihood: the yardstick is for our own")
         return self
 
     def text_for(self, audience: Audience) -> str:
@@ -287,6 +303,10 @@ class Dispute(Strict):
     positions: list[Position] = Field(min_length=2)
     resolution: Text
     rationale: Text
+    # The sources agree once read together (one gives a detail the others omit): no note is printed.
+    compatible: bool = False
+    note: str | None = None  # one sentence for readers: what differs and what the paper relies on
+    plain_note: str | None = None  # the same in plain words for the public; none: the public sees nothing
 
 
 class GlossaryEntry(Strict):
@@ -306,6 +326,28 @@ class TimelineEntry(Strict):
     sources: list[Id] = Field(default_factory=list)
 
 
+class Option(Strict):
+    """A course the minister could take, with what speaks for and against it."""
+
+    option: Text
+    pros: list[Text] = Field(default_factory=list)
+    cons: list[Text] = Field(default_factory=list)
+
+
+class Submission(Strict):
+    """What a ministerial submission needs beyond the claims: who it is from, to, when, and the asks."""
+
+    sender: Text  # "From": the official or team
+    recipient: Text  # "To": the minister, by office
+    date: dt.date | None = None  # the submission's date; default: the summary's as-of date
+    clearance: str | None = None  # who has cleared it ("Legal Adviser; Finance")
+    copy_to: list[Text] = Field(default_factory=list)
+    timing: str | None = None  # "Routine", or the deadline and why
+    options: list[Option] = Field(default_factory=list)
+    legal: str | None = None
+    financial: str | None = None
+
+
 class SectionOverride(Strict):
     """A summary's change to one section of a layout."""
 
@@ -320,6 +362,7 @@ class LayoutOverride(Strict):
     """A summary's changes to one layout: its subtitle and some of its sections, by key."""
 
     subtitle: str | None = None
+    marked: bool | None = None  # print the marking on a paper whose layout has none (or not)
     sections: dict[str, SectionOverride] = Field(default_factory=dict)
 
 
@@ -337,6 +380,9 @@ class Summary(Strict):
 
     schema_: Annotated[int, Field(alias="schema")]
     id: Id
+    # A first draft (`briefgen draft`): `check` runs on it, `build` and `regen` refuse it until an
+    # analyst has edited it and removed the flag. Absent in every summary written by hand.
+    draft: bool = False
     subject: Subject
     sources: list[Source] = Field(min_length=1)
     themes: list[Theme] = Field(default_factory=list)
@@ -346,6 +392,7 @@ class Summary(Strict):
     timeline: list[TimelineEntry] = Field(default_factory=list)
     editions: list[Edition] = Field(default_factory=list)
     layouts: dict[str, LayoutOverride] = Field(default_factory=dict)  # by layout name: "full-officials"
+    submission: Submission | None = None
 
     model_config = ConfigDict(extra="forbid", frozen=True, populate_by_name=True)
 

@@ -11,12 +11,17 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 from enum import IntEnum
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from briefgen import __version__
 from briefgen.errors import LockError, OutputError, PathError
 from briefgen.manifest import Manifest, stale_reasons, summary_key, sweep_temporaries
 from briefgen.paths import kind_of, read_file
+from briefgen.reviewing import regen_review
 from briefgen.writing import describe
+
+if TYPE_CHECKING:
+    from briefgen.pool import Renderer
 
 LOCK_NAME = ".briefgen.lock"
 # loading.MAX_BYTES, not imported: loading imports pydantic, which a regen with nothing to do never needs.
@@ -30,7 +35,11 @@ class Outcome(IntEnum):
     ERROR = 1
     REBUILT = 3
     NEEDS_ANALYST = 4
+    REVIEW_NEEDS_ANALYST = 5  # a changed source contradicts a claim or quotes a speaker differently
     BUSY = 75  # EX_TEMPFAIL: another run holds the lock; try again later
+
+
+REVIEW_NEEDS_ANALYST = Outcome.REVIEW_NEEDS_ANALYST
 
 
 @dataclass
@@ -41,6 +50,13 @@ class RegenReport:
     needs_analyst: dict[str, list[str]] = field(default_factory=dict)  # paper → claim ids
     errors: list[str] = field(default_factory=list)
     lines: list[str] = field(default_factory=list)
+    review_needs_analyst: dict[str, list[str]] = field(default_factory=dict)  # summary id → source ids
+    review_notes: dict[str, str] = field(default_factory=dict)  # summary id → change-note section
+
+    def review_note(self, summary_id: str) -> str:
+        """Return the change-note section naming a review that needs an analyst, or ""."""
+        note = self.review_notes.get(summary_id, "")
+        return f"\n{note}" if note else ""
 
     @property
     def outcome(self) -> Outcome:
@@ -49,6 +65,8 @@ class RegenReport:
             return Outcome.ERROR
         if self.needs_analyst:
             return Outcome.NEEDS_ANALYST
+        if self.review_needs_analyst:
+            return Outcome.REVIEW_NEEDS_ANALYST
         if self.rebuilt:
             return Outcome.REBUILT
         return Outcome.NOTHING_TO_DO
@@ -179,6 +197,7 @@ def regen(
     templates: Path | None = None,
     wait: float = 0.0,
     allow_warnings: bool = False,
+    pool: Renderer | None = None,
 ) -> RegenReport:
     """Rebuild exactly the papers whose inputs changed or whose outputs are missing."""
     from briefgen.render import templates_dir  # light: no renderer is imported
@@ -200,6 +219,8 @@ def regen(
             sweep_temporaries(folder)
         manifest.save()  # keys adopted from an older manifest, if any
         for summary in summaries:
+            # Before the staleness check, which moves the recorded source fingerprints on.
+            regen_review(summary, manifest, out=out, report=report)
             stale = find_stale(summary, out, manifest, templates)
             if stale == {}:
                 if manifest.save():  # only fingerprints moved on
@@ -217,6 +238,7 @@ def regen(
                 templates=templates,
                 report=report,
                 allow_warnings=allow_warnings,
+                pool=pool,
             )
             manifest.save()
     return report

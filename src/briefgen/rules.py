@@ -8,6 +8,7 @@ a page needs WeasyPrint; that stays in `build`.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -16,7 +17,7 @@ from briefgen.brief import Brief, Item, block_items
 from briefgen.build import Builder, Inputs
 from briefgen.errors import BriefgenError, FitError, Problem
 from briefgen.loading import Locations
-from briefgen.model import Audience, Claim, Edition, Length, Marking, Summary
+from briefgen.model import Audience, Claim, Edition, Kind, Length, Marking, Reliability, Summary
 from briefgen.quality import (
     KEY_POINT_SECTIONS,
     LIMITS,
@@ -26,7 +27,7 @@ from briefgen.quality import (
     has_should,
     sentences_of,
 )
-from briefgen.selection import Trims
+from briefgen.selection import Trims, newest_source
 
 #: The reading grade is a paper's, not a claim's: name this many of its hardest claims.
 HARDEST_SHOWN = 3
@@ -188,11 +189,107 @@ def assess_text_grade(text: str, summary: Summary) -> float:
     return grade_of(sentences_of(text), summary)
 
 
+#: An as-of date this long after the newest source needs a note saying why nothing newer is cited.
+STALE_AFTER_DAYS = 30
+#: Words that attribute a statement to its source in the sentence itself.
+_ATTRIBUTION = re.compile(
+    r"\b(report|article|source|paper|account|analysis|commentary|release)s?\b"
+    r"|\baccording to\b|\b(says|said|writes|claims|argues|expects|judges|suggests|notes)\b",
+    re.IGNORECASE,
+)
+
+
+def _currency(summary: Summary, locations: Locations, name: str) -> list[Problem]:
+    """Warn when 'as of' is much later than the newest source and no note says why."""
+    newest = newest_source(summary)
+    if newest is None or summary.subject.currency_note:
+        return []
+    gap = (summary.subject.as_of - newest).days
+    if gap <= STALE_AFTER_DAYS:
+        return []
+    line, col = locations.of(("subject", "as_of"))
+    return [
+        Problem(
+            name,
+            line,
+            col,
+            "subject.as_of",
+            f"papers will say 'correct as of {summary.subject.as_of}', {gap} days after the newest source "
+            f"({newest}); say what that date means in subject.currency_note, "
+            "or set as_of to the newest source",
+            severity="warning",
+        )
+    ]
+
+
+def _attributed(text: str, claim: Claim, summary: Summary) -> bool:
+    names = {summary.source(e.source).label or "" for e in claim.evidence} | {
+        summary.source(e.source).publisher for e in claim.evidence
+    }
+    if claim.judgement_of:
+        source = summary.source(claim.judgement_of)
+        names |= {source.label or "", source.publisher, source.author or ""}
+    names = {n for n in names if n and n.lower() != "unknown"}
+    return bool(_ATTRIBUTION.search(text)) or any(n.lower() in text.lower() for n in names)
+
+
+def _attribution(summary: Summary, where: _Locator) -> list[Problem]:
+    """Report lone facts from a weak source, and sources' judgements, that the text does not attribute."""
+    found = []
+    for claim in summary.claims:
+        sources = {e.source for e in claim.evidence}
+        lone_weak = (
+            claim.kind is Kind.FACT
+            and len(sources) == 1
+            and summary.source(next(iter(sources))).grade is Reliability.WEAK
+        )
+        if not (lone_weak or claim.judgement_of):
+            continue
+        whose = claim.judgement_of or next(iter(sources))
+        why = "is a judgement of" if claim.judgement_of else "is stated only by"
+        for field in ("full", "short", "plain"):
+            text = getattr(claim, field)
+            if text and not _attributed(text, claim, summary):
+                found.append(
+                    where.claim(
+                        claim.id,
+                        field,
+                        f"'{claim.id}' {why} '{whose}'"
+                        + (", a weak source" if lone_weak else "")
+                        + ": say so in the sentence "
+                        "(\u201cOne report says\u2026\u201d, \u201cAccording to\u2026\u201d)",
+                    )
+                )
+    return found
+
+
+def _dispute_notes(summary: Summary, locations: Locations, name: str) -> list[Problem]:
+    """Report disputes that bear on claims but give readers no sentence on what differs."""
+    found = []
+    for i, dispute in enumerate(summary.disputes):
+        if dispute.claims and not dispute.compatible and not dispute.note:
+            line, col = locations.of(("disputes", i))
+            found.append(
+                Problem(
+                    name,
+                    line,
+                    col,
+                    f"disputes[{i}]",
+                    f"'{dispute.id}' bears on claims but has no `note` saying what differs and what the "
+                    "papers rely on (or `compatible: true` if the sources agree once read together)",
+                )
+            )
+    return found
+
+
 def rule_problems(inputs: Inputs, locations: Locations, name: str, *, templates: Path) -> list[Problem]:
     """Return a problem for every rule a build would enforce on any of the summary's editions."""
     summary = inputs.summary
     where = _Locator(summary, locations, name)
     problems = _sensitive_for_everyone(summary, where)
+    problems += _dispute_notes(summary, locations, name)
+    problems += _currency(summary, locations, name)
+    problems += _attribution(summary, where)
     builder = Builder(inputs, templates=templates)
     editions = list(summary.editions) or [
         Edition(name=f"{length.value}-{audience.value}", length=length, audience=audience)

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import time
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -37,6 +36,7 @@ from briefgen.render import templates_dir
 from briefgen.selection import Trims
 
 if TYPE_CHECKING:
+    from briefgen.pool import Renderer
     from briefgen.regen import RegenReport
 
 
@@ -168,17 +168,35 @@ def build_papers(
     allow_warnings: bool = False,
     templates: Path | None = None,
     wait: float = 600.0,
+    theme: str | None = None,
+    pool: Renderer | None = None,
+    redline_against: Path | None = None,
 ) -> Results:
-    """Build the chosen editions of a summary into OUT/<id>/; a failed edition keeps its old files."""
+    """Build the chosen editions of a summary into OUT/<id>/; a failed edition keeps its old files.
+
+    With a `pool`, papers render in parallel in its workers; this process alone writes them and
+    the manifest, in the same order as without one, so the files are the same.
+    """
+    from briefgen.pool import RenderJob, render_all
     from briefgen.regen import duplicate_ids, output_lock
+    from briefgen.themes import builder_for, theme_edition
 
     formats = list(formats)
     templates = templates or templates_dir()
-    inputs = verify_inputs(summary)
-    builder = Builder(inputs, templates=templates, allow_warnings=allow_warnings)
+    builder = builder_for(verify_inputs(summary), theme, templates=templates, allow_warnings=allow_warnings)
+    inputs = builder.inputs  # narrowed to the theme, if one was asked for
     editions = editions_to_build(
         inputs.summary, names=names, length=length, audience=audience, formats=formats
     )
+    if theme:
+        editions = [theme_edition(e, theme) for e in editions]
+    if redline_against is not None and len(editions) != 1:
+        raise BuildError(
+            f"--redline-against {redline_against}: compares one paper, and {len(editions)} were chosen;"
+            " choose one with --length and --audience or --edition"
+        )
+    if redline_against is not None and not redline_against.is_file():
+        raise BuildError(f"--redline-against {redline_against}: no such file")
     results = Results()
     with output_lock(out, wait=wait):
         manifest = Manifest.load(out, repair=True)
@@ -189,16 +207,29 @@ def build_papers(
             raise BuildError("\n".join(problems))
         sweep_temporaries(out / inputs.summary.id)
         record = _summary_record(manifest, inputs)
-        for edition in editions:
-            started = time.perf_counter()
-            previous = record.papers.get(edition.name)
-            known = _known_fit(previous, edition, builder, inputs)
-            try:
-                paper = builder.build(edition, trims=known)
-            except BriefgenError as exc:
-                results.failures[edition.name] = str(exc)
-                results.lines.append(f"error: {exc}")
+        plans = [(e, record.papers.get(e.name)) for e in editions]
+        jobs = [
+            RenderJob(
+                summary=summary.resolve(),
+                edition=edition,
+                theme=theme,
+                trims=_known_fit(previous, edition, builder, inputs),
+                allow_warnings=allow_warnings,
+                templates=templates,
+            )
+            for edition, previous in plans
+        ]
+        for (edition, previous), job, outcome in zip(
+            plans, jobs, render_all(builder, jobs, pool=pool), strict=True
+        ):
+            known = job.trims
+            if isinstance(outcome, BriefgenError):
+                results.failures[edition.name] = str(outcome)
+                results.lines.append(f"error: {outcome}")
                 continue
+            paper = outcome
+            if redline_against is not None:
+                _add_redline(paper, redline_against)
             written = write_paper(paper, out)
             options = {"allow_warnings": allow_warnings}
             new = record_paper(paper, inputs, templates=templates, options=options)
@@ -216,17 +247,30 @@ def build_papers(
                 new.outputs = {**kept, **new.outputs}
                 # Inputs only the other formats use (print CSS, HTML templates) stay watched.
                 new.inputs = {**previous.inputs, **new.inputs}
-            if edition.name in record.editions or length or audience:
+            if edition.name in record.editions or length or audience or theme:
                 record.papers[edition.name] = new
                 if edition.name not in record.editions:
                     record.editions.append(edition.name)
             results.papers.append(paper)
-            results.lines.append(_line(paper, written, time.perf_counter() - started))
+            results.lines.append(_line(paper, written))
         manifest.save()
     return results
 
 
-def _line(paper: Paper, written: list[Path], seconds: float) -> str:
+def _add_redline(paper: Paper, previous: Path) -> None:
+    """Add `<name>.redline.docx` to a paper's files: its Word file marked against `previous`."""
+    name = f"{paper.edition.name}.docx"
+    if name not in paper.files or not previous.is_file():
+        return
+    from briefgen.redline import redline_docx
+
+    redline = redline_docx(previous.read_bytes(), paper.files[name])
+    paper.files[f"{paper.edition.name}.redline.docx"] = redline
+
+
+def _line(paper: Paper, written: list[Path]) -> str:
+    # The paper's own build time (in a pool, the wait for it says nothing about it).
+    seconds = paper.report.get("timings_s", {}).get("total", 0.0)
     pages = paper.report.get("pages")
     shown = ", ".join(p.name for p in written if not p.name.endswith(".json"))
     size = f"{pages} page{'s' if pages != 1 else ''}, " if pages else ""
@@ -243,9 +287,14 @@ def rebuild(
     templates: Path,
     report: RegenReport,
     allow_warnings: bool = False,
+    pool: Renderer | None = None,
 ) -> None:
-    """Rebuild a summary's stale papers (all if `stale` is None), writing change notes; used by regen."""
+    """Rebuild a summary's stale papers (all if `stale` is None), writing change notes; used by regen.
+
+    With a `pool`, the papers render in parallel in its workers; they are written here, in order.
+    """
     from briefgen.changes import change_note, quote_changes, rebuilt_line
+    from briefgen.pool import RenderJob, render_all
 
     try:
         # Not strict: a quote the source now words slightly differently is printed in its new
@@ -261,33 +310,45 @@ def rebuild(
     record = _summary_record(manifest, inputs)
     wanted = {e.name: e for e in inputs.summary.editions}
     names = list(wanted) if stale is None else [n for n in wanted if n in stale or n not in record.papers]
-    for name in names:
-        edition = wanted[name]
+    jobs = [
+        RenderJob(
+            summary=summary.resolve(),
+            edition=wanted[n],
+            strict=False,
+            templates=templates,
+            allow_warnings=allow_warnings,
+        )
+        for n in names
+    ]
+    for name, paper_or_error in zip(names, render_all(builder, jobs, pool=pool), strict=True):
         previous = record.papers.get(name)
-        started = time.perf_counter()
-        try:
-            paper = builder.build(edition)
-        except EvidenceError as exc:
-            report.needs_analyst[name] = exc.claims
-            report.lines.append(f"needs analyst: {inputs.summary.id}/{name}: kept the last good paper; {exc}")
+        if isinstance(paper_or_error, EvidenceError):
+            needs = paper_or_error
+            report.needs_analyst[name] = needs.claims
+            report.lines.append(
+                f"needs analyst: {inputs.summary.id}/{name}: kept the last good paper; {needs}"
+            )
             continue
-        except BriefgenError as exc:
-            report.errors.append(str(exc))
-            report.lines.append(f"error: {exc}")
+        if isinstance(paper_or_error, BriefgenError):
+            report.errors.append(str(paper_or_error))
+            report.lines.append(f"error: {paper_or_error}")
             continue
+        paper = paper_or_error
         options = {"allow_warnings": allow_warnings}
         new = record_paper(paper, inputs, templates=templates, options=options)
         quotes = quote_changes(inputs, previous, paper.brief)
         note = change_note(f"{inputs.summary.id}/{name}", previous, new, paper.brief, inputs.summary, quotes)
+        note += report.review_note(inputs.summary.id)
         paper.files[f"{name}.changes.md"] = note.encode()
+        # The previous edition is read before the new one replaces it.
+        _add_redline(paper, out / inputs.summary.id / f"{name}.docx")
         written = write_paper(paper, out)
         new.outputs = {n: bytes_fingerprint(d) for n, d in sorted(paper.files.items())}
         record.papers[name] = new
         manifest.save()  # after each paper: a kill mid-run loses at most the paper in hand
         report.rebuilt.append(name)
         reasons = (stale or {}).get(name, ["never built"])
-        line = _line(paper, written, time.perf_counter() - started)
-        report.lines.append(rebuilt_line(line, reasons, quotes))
+        report.lines.append(rebuilt_line(_line(paper, written), reasons, quotes))
 
 
 __all__ = ["Results", "build_papers", "rebuild", "record_paper", "write_atomic"]

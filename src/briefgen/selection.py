@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import re
 import string
 from collections.abc import Callable, Mapping
@@ -21,11 +22,15 @@ from briefgen.brief import (
 )
 from briefgen.errors import BuildError, FitError, MarkingError
 from briefgen.layouts import Content, Form, Layout, Quotes, SectionLayout
-from briefgen.model import Audience, Claim, Kind, Marking, Source, Summary
+from briefgen.model import Audience, Claim, Kind, Marking, Role, Source, Summary
 
+SUBMISSION_PARTS = frozenset(
+    {Content.SUBMISSION, Content.TIMING, Content.OPTIONS, Content.LEGAL, Content.FINANCIAL}
+)
+#: Audiences that may read internal notes: source reliability, quality and handling notes.
+INTERNAL_AUDIENCES = frozenset({Audience.MINISTER, Audience.OFFICIALS})
 # Section levels 1–2 print as h2–h3 under the title's h1: headings never go deeper than three levels.
 MAX_LEVEL = 2
-NOT_APPLICABLE = "Not applicable: the summary holds nothing for this section."
 
 
 @dataclass(frozen=True)
@@ -115,12 +120,14 @@ class _Selector:
         self.shown: dict[str, set[str]] = {}  # claim id → texts already printed
         self.footnote = 0
         self.cited_sources: list[str] = []
-        self.has_disputes_section = any(s.content is Content.DISPUTES for s in layout.sections)
+        self.noted: set[str] = set()  # disputes whose note this paper has printed
 
     # -- claims ---------------------------------------------------------------------------
 
     def eligible(self, claim: Claim) -> bool:
         """Tell whether a claim may appear in this paper at all."""
+        if claim.role is Role.HANDLING and self.audience not in INTERNAL_AUDIENCES:
+            return False  # handling notes are internal, whoever the summary addresses them to
         return self.audience in claim.audiences and claim.id not in self.evidence.lost
 
     def candidates(self, spec: SectionLayout, theme: str | None = None) -> list[Claim]:
@@ -131,6 +138,7 @@ class _Selector:
             and (not spec.kinds or c.kind in spec.kinds)
             and (not spec.roles or c.role in spec.roles)
             and (theme is None or c.theme == theme)
+            and not (spec.ours and c.judgement_of is not None)
             and c.id not in self.used
             and (self.trims.only is None or c.id in self.trims.only)
         ]
@@ -233,19 +241,31 @@ class _Selector:
         return tuple(found)
 
     def disputed_note(self, claim: Claim) -> str | None:
-        disputes = self.summary.disputes_of(claim.id)
-        if not disputes:
-            return None
-        if self.has_disputes_section:
-            return "Sources differ on this point: see \u2018Where sources differ\u2019."
-        if self.layout.length.value == "one-page":
-            return "Sources differ on this point."
-        labels = sorted({source_label(self.summary.source(p.source)) for d in disputes for p in d.positions})
-        return f"Sources differ on this point ({'; '.join(labels)})."
+        """Return the one sentence that says what the sources disagree on, once per paper.
+
+        Only disputes that bear on the claim and are not resolved as compatible print anything;
+        the public gets the plain note, or nothing.
+        """
+        notes = []
+        for dispute in self.summary.disputes_of(claim.id):
+            if dispute.compatible or dispute.id in self.noted:
+                continue
+            note = dispute.plain_note if self.audience is Audience.PUBLIC else dispute.note
+            if note:
+                self.noted.add(dispute.id)
+                notes.append(note)
+        return " ".join(notes) or None
+
+    def label_of(self, claim: Claim) -> str | None:
+        """Return an assessment's label: ours carry the yardstick, in minister and officials papers only."""
+        if claim.kind is not Kind.ASSESSMENT or claim.judgement_of is not None:
+            return None  # a source's judgement is attributed in its own words
+        yardstick = self.audience in (Audience.MINISTER, Audience.OFFICIALS) and claim.likelihood
+        return "Assessment" + (f" ({claim.likelihood.value})" if yardstick and claim.likelihood else "") + ":"
 
     def item(self, claim: Claim, text: str, *, label: str | None = None) -> Item:
-        if label is None and claim.kind is Kind.ASSESSMENT:
-            label = "Assessment" + (f" ({claim.likelihood.value})" if claim.likelihood else "") + ":"
+        if label is None:
+            label = self.label_of(claim)
         return Item(
             text=text,
             claim_id=claim.id,
@@ -259,7 +279,7 @@ class _Selector:
     def claim_blocks(self, spec: SectionLayout, theme: str | None = None) -> tuple[Block, ...]:
         chosen = self.choose(spec, theme)
         if not chosen:
-            return (Block(kind=BlockKind.NOTE, items=(Item(text=NOT_APPLICABLE),)),)
+            return ()
         if spec.block is BlockKind.TABLE:
             rows = tuple(
                 tuple(self.cell(claim, text, column.field) for column in spec.columns)
@@ -272,13 +292,15 @@ class _Selector:
             )
             return (Block(kind=BlockKind.TABLE, table=table),)
         if spec.block is BlockKind.QA:
-            items = tuple(
-                self.item(claim, claim.full if claim.full != claim.short else "", label=claim.short)
-                for claim, _ in chosen
-            )
+            items = tuple(self.item(claim, self.answer(claim), label=claim.short) for claim, _ in chosen)
             return (Block(kind=BlockKind.QA, items=items),)
         items = tuple(self.item(claim, text) for claim, text in chosen)
         return (Block(kind=spec.block, items=items, title=spec.title),)
+
+    def answer(self, claim: Claim) -> str:
+        """Return a question's answer: plain for the public; nothing where it only restates the question."""
+        answer = claim.plain if self.audience is Audience.PUBLIC and claim.plain else claim.full
+        return "" if _same_words(answer, claim.short) else answer
 
     def cell(self, claim: Claim, text: str, name: str) -> Item:
         if name == "text":
@@ -289,16 +311,15 @@ class _Selector:
         return Item(text=str(getattr(value, "value", value)))
 
     def dispute_sections(self, spec: SectionLayout, level: int) -> list[Section]:
-        if not self.summary.disputes:
-            return [
-                self.section(spec, level, (Block(kind=BlockKind.NOTE, items=(Item(text=NOT_APPLICABLE),)),))
-            ]
+        disputes = [d for d in self.summary.disputes if not d.compatible]
+        if not disputes:
+            return []  # sources that agree once read together are not a disagreement
         intro = Item(
             text="The sources disagree on the points below. Each side is quoted; "
             "the resolution says which reading this paper follows and why."
         )
         sections = [self.section(spec, level, (Block(kind=BlockKind.PARAGRAPH, items=(intro,)),))]
-        for dispute in self.summary.disputes:
+        for dispute in disputes:
             items = []
             for j, position in enumerate(dispute.positions):
                 source = self.summary.source(position.source)
@@ -330,10 +351,13 @@ class _Selector:
         items = []
         for source in self.summary.sources:
             text = source_reference(source) if detailed else _compact_reference(source)
-            if detailed:
+            if detailed and self.audience in INTERNAL_AUDIENCES:
+                # How far to trust a source is an internal note: ministers and officials only.
                 text += f". {source.kind.value.capitalize()}. {source.reliability}"
                 if source.date_note:
                     text += f" Date: {source.date_note}"
+            elif detailed:
+                text += f". {source.kind.value.capitalize()}."
             items.append(Item(text=text, label=f"{source_label(source)}:" if not detailed else None))
         return (Block(kind=spec.block, items=tuple(items)),)
 
@@ -342,7 +366,7 @@ class _Selector:
         if spec.max_items is not None:
             used = used[: spec.max_items]
         if not used:
-            return (Block(kind=BlockKind.NOTE, items=(Item(text=NOT_APPLICABLE),)),)
+            return ()
         rows = tuple(
             (Item(text=g.term), Item(text=_meaning(g.term, g.expansion, g.definition)))
             for g in sorted(used, key=lambda g: g.term.lower())
@@ -360,25 +384,31 @@ class _Selector:
             Block(kind=BlockKind.TABLE, table=Table(header=("Date", "Event"), rows=rows, widths=(24, 76))),
         )
 
-    def evidence_rows(self, *, grades: bool) -> tuple[Block, ...]:
+    def evidence_rows(self) -> tuple[Block, ...]:
+        """Return the evidence annex a reader can follow: statement → source → quote.
+
+        Claim ids and anchor grades are for the report, never the paper.
+        """
         rows = []
         for claim_id in self.included:
             claim = self.summary.claim(claim_id)
+            statement = self.text(claim, Form.SHORT)
             for index, ev in enumerate(claim.evidence):
                 if self.evidence.grades.get((claim.id, index)) == "missing":
                     continue  # a quote its source no longer holds is never printed
                 quote = self.evidence.passage(claim.id, index, ev.quote)
-                row = [
-                    Item(text=claim.id),
-                    Item(text=source_label(self.summary.source(ev.source))),
-                    Item(text=f"\u201c{quote}\u201d"),
-                ]
-                if grades:
-                    row.append(Item(text=self.evidence.grades.get((claim.id, index), "unchecked")))
-                rows.append(tuple(row))
-        header = ("Claim", "Source", "Quote", "Anchor") if grades else ("Claim", "Source", "Quote")
-        widths = (20, 20, 48, 12) if grades else (22, 22, 56)
-        return (Block(kind=BlockKind.TABLE, table=Table(header=header, rows=tuple(rows), widths=widths)),)
+                rows.append(
+                    (
+                        Item(text=statement),
+                        Item(text=source_label(self.summary.source(ev.source))),
+                        Item(text=f"\u201c{quote}\u201d"),
+                    )
+                )
+                statement = ""  # the statement is printed once, beside its first quote
+        header = ("Statement", "Source", "Quote")
+        return (
+            Block(kind=BlockKind.TABLE, table=Table(header=header, rows=tuple(rows), widths=(36, 16, 48))),
+        )
 
     def section(self, spec: SectionLayout, level: int, blocks: tuple[Block, ...]) -> Section:
         return Section(
@@ -410,6 +440,8 @@ class _Selector:
             elif spec.content is Content.EMBED:
                 built.append(self.section(spec, level, ()))
                 built.extend(self.embed(spec))
+            elif spec.content in SUBMISSION_PARTS:
+                built.append(self.section(spec, level, self.submission_blocks(spec)))
             else:
                 deferred.append((len(built), spec, level))
                 built.append(self.section(spec, level, ()))
@@ -423,10 +455,8 @@ class _Selector:
                 blocks = self.glossary(spec, body)
             elif spec.content is Content.TIMELINE:
                 blocks = self.timeline()
-            elif spec.content is Content.EVIDENCE:
-                blocks = self.evidence_rows(grades=True)
             else:
-                blocks = self.evidence_rows(grades=False)
+                blocks = self.evidence_rows()
             built[index] = self.section(spec, level, blocks)
         return built
 
@@ -451,6 +481,40 @@ class _Selector:
             sections.append(Section(key=key, heading=heading, level=sub, blocks=blocks))
         return sections
 
+    def submission_blocks(self, spec: SectionLayout) -> tuple[Block, ...]:
+        """Build a submission's own parts: header block, timing, options, legal and financial notes."""
+        sub = self.summary.submission
+        s = self.summary.subject
+        if spec.content is Content.TIMING:
+            if sub and sub.timing:
+                return (Block(kind=BlockKind.PARAGRAPH, items=(Item(text=sub.timing),)),)
+            return self.claim_blocks(spec)  # the nearest milestone, from the claims
+        if sub is None:
+            return ()
+        if spec.content is Content.SUBMISSION:
+            when = sub.date or s.as_of
+            rows = [
+                ("From", sub.sender),
+                ("To", sub.recipient),
+                ("Date", f"{when.day} {when.strftime('%B %Y')}"),
+                ("Clearance", sub.clearance or ""),
+                ("Copy", "; ".join(sub.copy_to)),
+                ("Contact", s.contact or ""),
+            ]
+            items = tuple(Item(text=value, label=f"{name}:") for name, value in rows if value)
+            return (Block(kind=BlockKind.FIELDS, items=items),)
+        if spec.content is Content.OPTIONS:
+            table_rows = tuple(
+                (Item(text=o.option), Item(text=" ".join(o.pros)), Item(text=" ".join(o.cons)))
+                for o in sub.options
+            )
+            if not table_rows:
+                return ()
+            table = Table(header=("Option", "For", "Against"), rows=table_rows, widths=(34, 33, 33))
+            return (Block(kind=BlockKind.TABLE, table=table),)
+        text = sub.legal if spec.content is Content.LEGAL else sub.financial
+        return (Block(kind=BlockKind.PARAGRAPH, items=(Item(text=text),)),) if text else ()
+
     def embed(self, spec: SectionLayout) -> list[Section]:
         if spec.embed is None or self.load is None:
             raise BuildError(f"section '{spec.key}' embeds a layout, but none can be loaded here")
@@ -460,6 +524,10 @@ class _Selector:
         )
         inner = _Selector(self.summary, inner_layout, self.evidence, self.trims, self.load)
         inner.footnote = self.footnote
+        # One paper: a claim the covering note has made is not made again in the annex.
+        inner.used = self.used
+        inner.shown = self.shown
+        inner.noted = self.noted
         sections = inner.sections(level_shift=1)
         self.footnote = inner.footnote
         for claim_id in inner.included:
@@ -495,6 +563,14 @@ def _term_pattern(term: str) -> re.Pattern[str]:
     return re.compile(r"(?<![\w+])" + re.escape(term) + r"(?![\w+])")
 
 
+_PROTECTED = re.compile(r"\u201c[^\u201d]*\u201d|\u2018[^\u2019]*\u2019(?!\w)|\([^()]*\)|\"[^\"]*\"")
+
+
+def _protected_spans(text: str) -> list[tuple[int, int]]:
+    """Return the spans no acronym is spelt out in: quotations, cited titles, brackets."""
+    return [m.span() for m in _PROTECTED.finditer(text)]
+
+
 def expand_acronyms(sections: list[Section], summary: Summary) -> list[Section]:
     """Spell out each glossary term at its first use in the body, as 'Expansion (TERM)'."""
     seen: set[str] = set()
@@ -504,18 +580,33 @@ def expand_acronyms(sections: list[Section], summary: Summary) -> list[Section]:
         for entry in terms:
             if entry.term in seen:
                 continue
-            pattern = _term_pattern(entry.term)
-            match = pattern.search(text)
-            if match is None:
+            if entry.expansion.lower() in text.lower() and _term_pattern(entry.term).search(text):
+                seen.add(entry.term)  # the text spells it out itself
                 continue
+            protected = _protected_spans(text)
+            match = next(
+                (
+                    m
+                    for m in _term_pattern(entry.term).finditer(text)
+                    if not any(a <= m.start() < b for a, b in protected)
+                ),
+                None,
+            )
+            if match is None:
+                continue  # only inside a quotation, a title or brackets: spell it out at a later use
             seen.add(entry.term)
             # Nothing to spell out where the text already does, or where the term is its own name.
             if entry.expansion.lower() in text.lower() or entry.term.lower() in entry.expansion.lower():
                 continue
+            end = match.end()
+            last = entry.expansion.split()[-1].lower()
+            following = re.match(r"\s+(\w+)", text[end:])
+            if following and following.group(1).lower() == last:
+                end += following.end()  # "2+2 meeting" → "ministers' meeting (2+2)", not "… (2+2) meeting"
             text = (
                 text[: match.start()]
                 + f"{_in_sentence(entry.expansion, text, match.start())} ({entry.term})"
-                + text[match.end() :]
+                + text[end:]
             )
         return text
 
@@ -598,7 +689,7 @@ def select_content(
 ) -> Brief:
     """Choose, order and cite the claims of one paper; raise if a rule of DESIGN §6 would break."""
     selector = _Selector(summary, layout, evidence or Evidence(), trims or Trims(), load)
-    sections = selector.sections()
+    sections = drop_empty(selector.sections())
     sections = number_sections(expand_acronyms(sections, summary), layout)
     included = [summary.claim(i) for i in selector.included]
 
@@ -625,6 +716,13 @@ def select_content(
             tuple(missing_p1),
         )
 
+    leaked = tool_words_of(sections, summary, layout)
+    if leaked:
+        raise BuildError(
+            f"{layout.length.value}-{audience.value}: "
+            "the paper would print words of the tool, not the reader's: "
+            + "; ".join(f"\u201c{w}\u201d" for w in dict.fromkeys(leaked))
+        )
     marking = marking_of(summary, included).value if layout.marked else None
     dropped = tuple(
         Dropped(claim_id=c.id, priority=c.priority, reason=selector.reasons.get(c.id, _no_section(c)))
@@ -639,7 +737,7 @@ def select_content(
         if audience in summary.claim(c).audiences
     )
     s = summary.subject
-    as_of = f"Information correct as of {s.as_of.day} {s.as_of.strftime('%B %Y')}"
+    as_of = as_of_line(summary)
     fields = subject_fields(summary)
     cover_lines = tuple(
         fill_fields(line, summary, where="cover_lines")
@@ -677,13 +775,114 @@ def select_content(
     )
 
 
+#: What belongs to the tool, never to a paper: placeholders, talk of the summary, pointers to ids.
+_TOOL_WORDS = re.compile(
+    r"\bnot applicable\b|\bin this summary\b|\bthe summary (?:holds|says|records)\b|\bbriefgen\b"
+    r"|\bsee [a-z0-9]+(?:-[a-z0-9]+)+\b|\banchor(?:ed)? grade\b",
+    re.IGNORECASE,
+)
+_GRADES = frozenset({"exact", "normalised", "fuzzy", "missing", "unchecked"})
+
+
+def tool_words(brief: Brief, summary: Summary) -> list[str]:
+    """Return every piece of a paper's text that belongs to the tool: ids, grades, placeholders."""
+    # An id the analyst also writes as English ("dual-track") is a word; any other id is the tool's.
+    prose = " ".join(
+        [t for c in summary.claims for t in (c.full, c.short, c.plain or "")]
+        + [t for d in summary.disputes for t in (d.resolution, d.rationale, d.note or "")]
+        + [t for s in summary.sources for t in (s.reliability, s.title, *s.quality_notes)]
+    ).lower()
+    names = [c.id for c in summary.claims if "-" in c.id and c.id not in prose]
+    ids = re.compile(r"(?<![\w-])(?:" + "|".join(map(re.escape, names)) + r")(?![\w-])") if names else None
+    texts = [brief.title, brief.subtitle, *brief.cover_lines]
+    for section in brief.sections:
+        texts.append(section.heading)
+        for block in section.blocks:
+            if block.table is not None:
+                texts.extend(block.table.header)
+            texts.append(block.title or "")
+            for item in block_items(block):
+                texts.extend([item.text, item.label or "", item.disputed or ""])
+                texts.extend(f"{c.reference} {c.quote}" for c in item.citations)
+    found: list[str] = []
+    for text in texts:
+        found.extend(m.group() for m in _TOOL_WORDS.finditer(text))
+        if ids is not None:
+            found.extend(m.group() for m in ids.finditer(text))
+        if text.strip().lower() in _GRADES:
+            found.append(text.strip())
+    return found
+
+
+def tool_words_of(sections: list[Section], summary: Summary, layout: Layout) -> list[str]:
+    """Return the tool's words in a paper's sections (title and cover come from the summary)."""
+    probe = Brief(
+        summary_id=summary.id,
+        edition="",
+        length=layout.length.value,
+        audience=layout.audience.value,
+        title="",
+        subtitle=layout.subtitle,
+        as_of="",
+        marking=None,
+        author="",
+        subject="",
+        keywords=(),
+        language="en-GB",
+        cover=False,
+        contents=False,
+        numbered=False,
+        citation_style=layout.citations,
+        cover_lines=tuple(layout.cover_lines),
+        sections=tuple(sections),
+        included=(),
+    )
+    return tool_words(probe, summary)
+
+
+def _same_words(a: str, b: str) -> bool:
+    """Tell whether two texts say the same words, whatever the punctuation and case."""
+    return re.findall(r"\w+", a.lower()) == re.findall(r"\w+", b.lower())
+
+
 def _empty(blocks: tuple[Block, ...]) -> bool:
-    """Tell whether blocks are only the note that a section has nothing to say."""
-    return all(b.kind is BlockKind.NOTE and [i.text for i in b.items] == [NOT_APPLICABLE] for b in blocks)
+    """Tell whether a section's blocks say nothing."""
+    return not any(block_items(b) for b in blocks)
+
+
+def drop_empty(sections: list[Section]) -> list[Section]:
+    """Leave out sections with nothing to say: a heading stays only over subsections that do."""
+    kept: list[Section] = []
+    for section in reversed(sections):
+        has_children = bool(kept) and kept[-1].level > section.level
+        if _empty(section.blocks) and not has_children:
+            continue
+        kept.append(section)
+    return kept[::-1]
 
 
 def _no_section(claim: Claim) -> str:
     return f"no section of this layout takes a {claim.kind.value} in the role '{claim.role.value}'"
+
+
+def _day(date: dt.date) -> str:
+    return f"{date.day} {date.strftime('%B %Y')}"
+
+
+def newest_source(summary: Summary) -> dt.date | None:
+    """Return the date of the newest dated source."""
+    return max((s.date for s in summary.sources if s.date), default=None)
+
+
+def as_of_line(summary: Summary) -> str:
+    """Say how current a paper is: the check date beside the newest source it rests on."""
+    line = f"Information correct as of {_day(summary.subject.as_of)}"
+    newest = newest_source(summary)
+    if newest is not None and newest != summary.subject.as_of:
+        line += f"; based on sources up to {_day(newest)}"
+    if summary.subject.currency_note:
+        line += f". {summary.subject.currency_note.rstrip('.')}."
+    return line
 
 
 def subject_fields(summary: Summary) -> dict[str, str]:

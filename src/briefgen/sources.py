@@ -14,7 +14,7 @@ from typing import Any
 
 from briefgen import __version__
 from briefgen.anchoring import MAX_SOURCE_BYTES
-from briefgen.errors import OutputError, PathError, printable
+from briefgen.errors import OutputError, PathError, SourceError, printable
 from briefgen.fetching import (
     DEADLINE_SECONDS,
     MAX_BYTES,
@@ -211,7 +211,7 @@ def _new_snapshot(root: Path, folder: str, today: dt.date) -> Path:
     return path
 
 
-def _page_text(body: bytes, info: Any) -> tuple[str, list[str]]:
+def _page_text(body: bytes, info: Any, keep: dict[str, str] | None = None) -> tuple[str, list[str]]:
     """Return a page's main text and warnings; raise FetchError for a page with none."""
     if info.get("Content-Type") is None:
         raise FetchError("response has no Content-Type")
@@ -221,6 +221,8 @@ def _page_text(body: bytes, info: Any) -> tuple[str, list[str]]:
     decoded, warnings = decode(body, info)
     text = decoded.replace("\r\n", "\n").replace("\r", "\n")
     if kind in _HTML_TYPES:
+        if keep is not None:
+            keep["html"] = text
         text = extract_main_text(text)
     controls = [m.start() for m in _CONTROL.finditer(text)]
     if controls:
@@ -233,6 +235,51 @@ def _page_text(body: bytes, info: Any) -> tuple[str, list[str]]:
     if len(text.encode("utf-8")) > MAX_SOURCE_BYTES:
         raise FetchError(f"the page's text is over the {MAX_SOURCE_BYTES:,} bytes a source may hold")
     return text, warnings
+
+
+@dataclass(frozen=True)
+class Page:
+    """A fetched page: its main text, its HTML (None for plain text) and its validators."""
+
+    text: str
+    html: str | None
+    etag: str | None
+    last_modified: str | None
+
+
+def fetch_page(
+    url: str,
+    *,
+    timeout: float = 20.0,
+    deadline: float = DEADLINE_SECONDS,
+    opener: Opener | None = None,
+) -> Page:
+    """Fetch a URL as `sources refresh` does (deadline, byte cap, charset), keeping the HTML."""
+    keep: dict[str, str] = {}
+    headers = {"User-Agent": f"briefgen/{__version__}", "Accept": "text/html, text/plain;q=0.9"}
+    try:
+        fetched = fetch(url, headers, timeout=timeout, deadline=deadline, opener=opener)
+        if fetched is None:  # only a conditional request gets a 304, and this one is not
+            raise SourceError(f"{url}: the server answered 304 Not Modified to a plain request")
+        text, _ = _page_text(fetched.body, fetched.headers, keep)
+    except FetchError as failure:
+        raise SourceError(_one_line(f"{url}: {failure}")) from None
+    return Page(text, keep.get("html"), fetched.headers.get("ETag"), fetched.headers.get("Last-Modified"))
+
+
+def save_snapshot(root: Path, source_id: str, file: str, page: Page, *, url: str, today: dt.date) -> Path:
+    """Store a fetched page as `sources refresh` would: a dated snapshot, the cited file, the state."""
+    data = page.text.encode("utf-8")
+    snapshot = _new_snapshot(root, f"{SNAPSHOT_DIR}/{source_id}", today)
+    write_atomic(snapshot, data)
+    write_atomic(inside(root, file), data)
+    state = {"url": url, "etag": page.etag, "last_modified": page.last_modified, "sha256": _sha256(data)}
+    relative = snapshot.relative_to(root).as_posix()
+    _write_state(
+        inside(root, f"{SNAPSHOT_DIR}/{source_id}/state.json"),
+        state | {"snapshot": relative, "status": "updated"},
+    )
+    return snapshot
 
 
 def extract_main_text(html: str) -> str:

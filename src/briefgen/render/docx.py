@@ -6,6 +6,7 @@ import io
 import os
 import re
 import zipfile
+from collections.abc import Mapping
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -19,7 +20,7 @@ from docx.shared import Pt, Twips
 
 from briefgen.brief import Block, BlockKind, Brief, CitationStyle, Item, Section, Table
 from briefgen.errors import BuildError
-from briefgen.render import ooxml
+from briefgen.render import ooxml, shape
 from briefgen.render.ooxml import element
 
 if TYPE_CHECKING:
@@ -58,15 +59,27 @@ def default_reference() -> Path:
     return templates_dir() / "reference.docx"
 
 
-def write_docx(brief: Brief, *, reference: Path | None = None) -> bytes:
-    """Return the .docx bytes of `brief`, styled by `reference` (default templates/reference.docx)."""
+def write_docx(
+    brief: Brief, *, reference: Path | None = None, page_of_heading: Mapping[str, int] | None = None
+) -> bytes:
+    """Return the .docx bytes of `brief`, styled by `reference` (default templates/reference.docx).
+
+    A paper with a contents list prints each heading's page number, as the PDF of the same paper
+    places it: `page_of_heading` maps section keys to pages (`pdf.heading_pages`). Without it,
+    the paper is laid out as PDF here to find them (a layout just made for the PDF is reused).
+    """
     path = reference or default_reference()
     try:
         doc = Document(str(path))
     except (OSError, ValueError, KeyError, zipfile.BadZipFile, PackageNotFoundError) as exc:
         raise BuildError(f"{path}: cannot use as the Word reference document: {exc}") from exc
     when = fixed_time(brief)
-    _Writer(doc, brief).write()
+    if brief.contents and page_of_heading is None:
+        from briefgen.render.html import render_html
+        from briefgen.render.pdf import heading_pages
+
+        page_of_heading = heading_pages(render_html(brief))
+    _Writer(doc, brief, page_of_heading or {}).write()
     _set_properties(doc, brief, when)
     buffer = io.BytesIO()
     doc.save(buffer)
@@ -116,9 +129,11 @@ def _set_properties(doc: DocumentObject, brief: Brief, when: datetime) -> None:
 class _Writer:
     """Walk a Brief once, appending paragraphs, tables and footnotes to a cleared reference document."""
 
-    def __init__(self, doc: DocumentObject, brief: Brief) -> None:
+    def __init__(self, doc: DocumentObject, brief: Brief, page_of_heading: Mapping[str, int]) -> None:
         self.doc = doc
         self.brief = brief
+        self.page_of_heading = page_of_heading
+        self.page_breaks = shape.page_breaks(brief)
         self.part = doc.part
         # Keyed case-insensitively: Word names some built-ins in lower case ("footnote text", "toc 1").
         self.styles = {str(style.name).lower(): (str(style.name), style.style_id) for style in doc.styles}
@@ -141,9 +156,12 @@ class _Writer:
                 body.remove(child)
         # Real footnotes need the part even when the paper cites nothing: it holds Word's separators.
         self.footnotes = ooxml.footnotes_root(self.part)
+        # Fields carry their results (the contents' page numbers too): nothing to update on opening,
+        # so Word never asks, even if the reference document asked it to.
+        ooxml.clear_update_fields(self.part)
         brief = self.brief
-        if brief.marking:
-            self.para(brief.marking, "Marking")
+        # The marking is in every page's header and footer, and a document property: the body does
+        # not print it again (page 1 would show it twice).
         if brief.cover:
             self.cover()
         else:
@@ -152,7 +170,7 @@ class _Writer:
                 self.para(brief.subtitle, "Subtitle")
             self.para(brief.as_of, "Normal")
             if brief.notice:
-                self.para(brief.notice, "Box")
+                self.para(brief.notice, "Notice" if self.style("Notice") else "Box")
         for section in brief.sections:
             self.section(section)
         self.headers_and_footers()
@@ -165,69 +183,87 @@ class _Writer:
             found.set(qn("w:val"), brief.language)
 
     def cover(self) -> None:
+        """Write the cover as the PDF draws it: title block under a heavy rule, details under a light one."""
         brief = self.brief
-        title = self.para(brief.title, "Title")
-        title.paragraph_format.space_before = Pt(150)  # the title block sits a third of the way down
+        title = self.para(brief.title, "Cover Title")
+        if self.style("Cover Title") is None:  # a reference without the cover styles: place it anyway
+            title.paragraph_format.space_before = Pt(140)
         if brief.subtitle:
-            self.para(brief.subtitle, "Subtitle")
-        # The marking is already the cover's first line (the body's first paragraph): not repeated.
+            self.para(brief.subtitle, "Cover Subtitle")
         self.para(brief.as_of, "Normal")
         if brief.notice:
-            self.para(brief.notice, "Box")
-        for line in brief.cover_lines:
-            self.para(line, "Normal")
+            self.para(brief.notice, "Notice" if self.style("Notice") else "Box")
+        for index, line in enumerate(brief.cover_lines):
+            p = self.para(line, "Cover Details" if index == 0 else "Cover Line")
+            if index < len(brief.cover_lines) - 1:
+                p.paragraph_format.keep_with_next = True
         self.break_next = True
         if brief.contents:
             self.contents()
             self.break_next = True
 
     def contents(self) -> None:
-        """Write a TOC field whose cached result already lists the headings, readable before an update."""
-        ooxml.set_update_fields(self.part)
+        """Write a table of contents whose entries carry their page numbers, as a TOC field's result.
+
+        The entries are the field's cached result, with the pages the PDF gives each heading, so
+        Word and LibreOffice show them as they are, without asking to update fields on opening;
+        updating the field in Word renumbers them to Word's own pages.
+        """
         self.para("Contents", "TOC Heading")
-        entries = [s for s in self.brief.sections if 1 <= s.level <= 3 and s.heading]
+        entries = _contents_entries(self.brief)
         if not entries:
-            entries_p = self.para("", "TOC 1")
+            p = self.para(None, "TOC 1")
             for r in ooxml.field_begin(_TOC_INSTRUCTION):
-                entries_p._p.append(r)
-            entries_p._p.append(ooxml.field_end())
+                p._p.append(r)
+            p._p.append(ooxml.field_end())
             return
         for index, section in enumerate(entries):
-            p = self.para(None, f"TOC {section.level}")
+            p = self.para(None, f"TOC {min(section.level, 3)}")
+            ooxml.set_tabs(p._p, [("right", self.text_width, "dot")])
             if index == 0:
                 for r in ooxml.field_begin(_TOC_INSTRUCTION):
                     p._p.append(r)
-            p._p.append(ooxml.hyperlink(text=_heading_text(section), style=None, anchor=_toc_name(index)))
+            page = self.page_of_heading.get(section.key)
+            p._p.append(ooxml.toc_entry(_heading_text(section), _toc_name(index), page))
             if index == len(entries) - 1:
                 p._p.append(ooxml.field_end())
 
     def headers_and_footers(self) -> None:
-        """Put the marking at the top and bottom of every page and "Page N of M" in the footer."""
+        """Put the marking at the top and bottom of every page and "Page N of M" in the footer.
+
+        A cover has its own first-page header and footer: the marking, but no page number.
+        """
         marking = self.brief.marking
+        cover = self.brief.cover
         for section in self.doc.sections:
-            section.different_first_page_header_footer = False
-            header, footer = section.header, section.footer
-            header.is_linked_to_previous = False
-            footer.is_linked_to_previous = False
-            for container in (header, footer):
-                for child in list(container._element):
-                    container._element.remove(child)
-            hp = header.add_paragraph(style=self.style("Header"))
-            if marking:
-                hp.alignment = WD_ALIGN_PARAGRAPH.CENTER
-                hp._p.append(ooxml.run(marking, bold=True))
-            fp = footer.add_paragraph(style=self.style("Footer"))
-            # One line: marking on the centre tab, page numbers on the right tab.
-            fp._p.append(ooxml.tab_run())
-            if marking:
-                fp._p.append(ooxml.run(marking, bold=True))
-            fp._p.append(ooxml.tab_run())
-            fp._p.append(ooxml.run("Page "))
-            for r in ooxml.field("PAGE", "1"):
-                fp._p.append(r)
-            fp._p.append(ooxml.run(" of "))
-            for r in ooxml.field("NUMPAGES", "1"):
-                fp._p.append(r)
+            section.different_first_page_header_footer = cover
+            pairs = [(section.header, section.footer, True)]
+            if cover:
+                pairs.append((section.first_page_header, section.first_page_footer, False))
+            for header, footer, numbered in pairs:
+                header.is_linked_to_previous = False
+                footer.is_linked_to_previous = False
+                for container in (header, footer):
+                    for child in list(container._element):
+                        container._element.remove(child)
+                hp = header.add_paragraph(style=self.style("Header"))
+                if marking:
+                    hp.alignment = WD_ALIGN_PARAGRAPH.CENTER
+                    hp._p.append(ooxml.run(marking, bold=True))
+                fp = footer.add_paragraph(style=self.style("Footer"))
+                # One line: marking on the centre tab, page numbers on the right tab.
+                fp._p.append(ooxml.tab_run())
+                if marking:
+                    fp._p.append(ooxml.run(marking, bold=True))
+                if not numbered:
+                    continue
+                fp._p.append(ooxml.tab_run())
+                fp._p.append(ooxml.run("Page "))
+                for r in ooxml.field("PAGE", "1"):
+                    fp._p.append(r)
+                fp._p.append(ooxml.run(" of "))
+                for r in ooxml.field("NUMPAGES", "1"):
+                    fp._p.append(r)
 
     # -- sections and blocks --------------------------------------------------------------------
 
@@ -238,10 +274,12 @@ class _Writer:
             return
         level = min(max(section.level, 1), 3)
         p = self.para(None, f"Heading {level}")
-        if section.page_break_before:
+        # Kept with what follows even if a reference document's heading styles forget to.
+        p.paragraph_format.keep_with_next = True
+        if section.key in self.page_breaks:
             p.paragraph_format.page_break_before = True
         if self.brief.contents:
-            index = [s for s in self.brief.sections if 1 <= s.level <= 3 and s.heading].index(section)
+            index = _contents_entries(self.brief).index(section)
             start, end = ooxml.bookmark(self.new_bookmark_id(), _toc_name(index))
             p._p.append(start)
             p._p.append(ooxml.run(_heading_text(section)))
@@ -293,9 +331,17 @@ class _Writer:
         elif kind is BlockKind.NOTE:
             for item in block.items:
                 self.item(self.para(None, "Note"), item)
-        else:  # PARAGRAPH, and any kind a newer view-model adds: plain prose loses nothing
+        elif kind is BlockKind.FIELDS:
             for item in block.items:
                 self.item(self.para(None, "Normal"), item)
+        else:  # PARAGRAPH, and any kind a newer view-model adds: plain prose loses nothing
+            # Prose: the items run on as one paragraph (a long block as a few), as in the PDF.
+            for group in shape.paragraphs(block.items):
+                p = self.para(None, "Normal")
+                for index, item in enumerate(group):
+                    if index:
+                        p._p.append(ooxml.run(" "))
+                    self.item(p, item)
 
     def table(self, table: Table) -> None:
         columns = len(table.header) or max((len(row) for row in table.rows), default=1)
@@ -315,6 +361,7 @@ class _Writer:
         )
         for col, width in zip(t._tbl.tblGrid.gridCol_lst, grid, strict=True):
             col.w = Twips(width)
+        cell_style = self.style("Table Text")
         header_row = t.rows[0]
         tr_pr = header_row._tr.get_or_add_trPr()
         tr_pr.append(element("w:cantSplit"))
@@ -322,6 +369,9 @@ class _Writer:
         for index, cell in enumerate(header_row.cells):
             cell.width = Twips(grid[index])
             p = cell.paragraphs[0]
+            p.style = cell_style
+            # The header row keeps with the first row, as the heading above keeps with the table.
+            p.paragraph_format.keep_with_next = True
             p._p.append(ooxml.run(table.header[index] if index < len(table.header) else "", bold=True))
             tc_pr = cell._tc.get_or_add_tcPr()
             tc_pr.append(element("w:shd", val="clear", color="auto", fill="D9D9D9"))
@@ -329,6 +379,7 @@ class _Writer:
             row._tr.get_or_add_trPr().append(element("w:cantSplit"))
             for index, cell in enumerate(row.cells):
                 cell.width = Twips(grid[index])
+                cell.paragraphs[0].style = cell_style
                 if index < len(items):
                     self.item(cell.paragraphs[0], items[index])
         if self.break_next:
@@ -336,12 +387,11 @@ class _Writer:
             t.rows[0].cells[0].paragraphs[0].paragraph_format.page_break_before = True
 
     def column_widths(self, table: Table, columns: int) -> list[int]:
-        """Return each column's width in twips, from `widths` (percent of text width) or equal shares."""
-        widths = list(table.widths[:columns])
-        if len(widths) != columns or sum(widths) <= 0:
-            widths = [1] * columns
-        total = sum(widths)
-        return [self.text_width * w // total for w in widths]
+        """Return each column's width in twips, sized to its content as the PDF's are (`shape`)."""
+        style = self.brief.citation_style
+        shares = shape.column_widths(table, width_pt=self.text_width / 20, style=style)[:columns]
+        shares += [0.0] * (columns - len(shares))
+        return [int(self.text_width * share / 100) for share in shares]
 
     # -- items ----------------------------------------------------------------------------------
 
@@ -359,25 +409,27 @@ class _Writer:
                 p._p.append(start)
         if label and item.label:
             p._p.append(ooxml.run(item.label + " ", bold=True))
-        p._p.append(ooxml.run(item.text))
+        called = self.brief.citation_style is CitationStyle.FOOTNOTES and bool(item.citations)
+        # Before a footnote call the text ends on its last word: a trailing space would let the
+        # call start a line of its own.
+        p._p.append(ooxml.run(item.text.rstrip() if called and not item.disputed else item.text))
         if item.disputed:
-            p._p.append(ooxml.run(" " + item.disputed, italic=True))
+            p._p.append(ooxml.run(" " + (item.disputed.rstrip() if called else item.disputed), italic=True))
         style = self.brief.citation_style
-        if style is CitationStyle.FOOTNOTES and self.footnotes is not None:
+        if style is CitationStyle.FOOTNOTES and self.footnotes is not None and item.citations:
+            # One footnote for the item, naming each source once. Its call follows the last word
+            # with no space between, so no line can break before it.
             ref_style = self.style_id("Footnote Reference")
-            for index, citation in enumerate(item.citations):
-                if index:  # a comma between calls, so ¹,² does not read as twelve (as in the PDF)
-                    p._p.append(ooxml.run(",", style=ref_style))
-                footnote_id = self.next_footnote_id
-                self.next_footnote_id += 1
-                ooxml.add_footnote(
-                    self.footnotes,
-                    footnote_id,
-                    citation.footnote_text,
-                    para_style=self.style_id("Footnote Text"),
-                    ref_style=ref_style,
-                )
-                p._p.append(ooxml.footnote_reference(footnote_id, ref_style))
+            footnote_id = self.next_footnote_id
+            self.next_footnote_id += 1
+            ooxml.add_footnote(
+                self.footnotes,
+                footnote_id,
+                shape.footnote_text(item.citations),
+                para_style=self.style_id("Footnote Text"),
+                ref_style=ref_style,
+            )
+            p._p.append(ooxml.footnote_reference(footnote_id, ref_style))
         elif style is CitationStyle.LINKS and item.citations:
             p._p.append(ooxml.run(" ("))
             for index, citation in enumerate(item.citations):
@@ -433,6 +485,11 @@ class _Writer:
         """Return a new numbering instance of List Number that starts again at 1."""
         num_id = self.style_numbering("List Number")
         return None if num_id is None else ooxml.restart_numbering(self.part.numbering_part.element, num_id)
+
+
+def _contents_entries(brief: Brief) -> list[Section]:
+    """Return the sections the contents list names: headed, levels 1 to 3."""
+    return [s for s in brief.sections if 1 <= s.level <= 3 and s.heading]
 
 
 def _heading_text(section: Section) -> str:

@@ -23,15 +23,37 @@ from jinja2.loaders import split_template_path
 from jinja2.sandbox import SandboxedEnvironment
 from markupsafe import Markup
 
-from briefgen.brief import Brief, Citation
+from briefgen.brief import Brief, Item, Table
 from briefgen.errors import BuildError, PathError
 from briefgen.paths import inside, read_file
-from briefgen.render import templates_dir
+from briefgen.render import shape, templates_dir
 
 Media = Literal["print", "screen"]
 
 # Only these schemes become live links; anything else (javascript:, file:, data:) is shown as text.
 _LINK_SCHEMES = frozenset({"http", "https", "mailto"})
+
+
+@dataclass(frozen=True)
+class Note:
+    """One footnote: its number in the paper and its text."""
+
+    number: int
+    text: str
+
+
+class _Notes:
+    """Number an item's footnote as the template reaches it, and keep the notes for the endnotes list."""
+
+    def __init__(self) -> None:
+        self.notes: list[Note] = []
+
+    def __call__(self, item: Item) -> Note | None:
+        if not item.citations:
+            return None
+        note = Note(len(self.notes) + 1, shape.footnote_text(item.citations))
+        self.notes.append(note)
+        return note
 
 
 @dataclass(frozen=True)
@@ -54,6 +76,11 @@ def render_html(brief: Brief, *, media: Media = "print") -> str:
         # Our own file, inlined so the .html stands alone; guard against it closing the element.
         css = _read_template_file(root, "assets/css/screen.css")
         screen_css = Markup(css.replace("</", "<\\/"))
+    notes = _Notes()
+
+    def column_widths(table: Table) -> list[float]:
+        return shape.column_widths(table, width_pt=shape.TEXT_WIDTH_PT, style=brief.citation_style)
+
     try:
         return env.get_template("paper.html.j2").render(
             brief=brief,
@@ -61,9 +88,13 @@ def render_html(brief: Brief, *, media: Media = "print") -> str:
             style=brief.citation_style.value,
             screen_css=screen_css,
             contents=_contents(brief),
-            endnotes=_endnotes(brief),
+            page_breaks=shape.page_breaks(brief),
+            endnotes=notes.notes,  # filled while the body renders, read after it
+            footnote_of=notes,
             claim_anchor=_first_use("claim-"),
-            fnref_anchor=_first_use("fnref-"),
+            split_last_word=shape.split_last_word,
+            paragraphs=shape.paragraphs,
+            column_widths=column_widths,
             link_url=_link_url,
             heading_text=_heading_text,
         )
@@ -216,14 +247,3 @@ def _contents(brief: Brief) -> list[ContentsEntry]:
         for s in brief.sections
         if s.level <= 2 and s.heading
     ]
-
-
-def _endnotes(brief: Brief) -> list[Citation]:
-    """Return the citations for a screen paper's notes list, one per footnote number."""
-    seen: set[int] = set()
-    notes: list[Citation] = []
-    for citation in brief.footnotes():
-        if citation.number not in seen:
-            seen.add(citation.number)
-            notes.append(citation)
-    return notes

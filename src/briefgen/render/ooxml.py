@@ -40,8 +40,35 @@ _XML_INVALID = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ud800-\udfff\ufffe\uffff]
 _BOOKMARK_UNSAFE = re.compile(r"[^A-Za-z0-9_]")
 _BOOKMARK_MAX = 40  # Word's limit on bookmark names
 
-# Children of <w:settings> that must follow <w:updateFields> / <w:footnotePr>, in schema order.
-_AFTER_UPDATE_FIELDS = ("hdrShapeDefaults", "footnotePr", "endnotePr", "compat", "docVars", "rsids")
+# Children of <w:pPr> that follow <w:tabs>, in schema order.
+_AFTER_TABS = (
+    "suppressAutoHyphens",
+    "kinsoku",
+    "wordWrap",
+    "overflowPunct",
+    "topLinePunct",
+    "autoSpaceDE",
+    "autoSpaceDN",
+    "bidi",
+    "adjustRightInd",
+    "snapToGrid",
+    "spacing",
+    "ind",
+    "contextualSpacing",
+    "mirrorIndents",
+    "suppressOverlap",
+    "jc",
+    "textDirection",
+    "textAlignment",
+    "textboxTightWrap",
+    "outlineLvl",
+    "divId",
+    "cnfStyle",
+    "rPr",
+    "sectPr",
+    "pPrChange",
+)
+# Children of <w:settings> that must follow <w:footnotePr>, in schema order.
 _AFTER_FOOTNOTE_PR = ("endnotePr", "compat", "docVars", "rsids")
 
 
@@ -96,9 +123,12 @@ def field(instruction: str, result: str, *, bold: bool = False) -> list[BaseOxml
 
 
 def field_begin(instruction: str) -> list[BaseOxmlElement]:
-    """Return the runs opening a field whose result spans paragraphs (a table of contents)."""
+    """Return the runs opening a field whose result spans paragraphs (a table of contents).
+
+    The field is not marked dirty: its result is written in full and is shown as it stands.
+    """
     return [
-        _wrap_run(element("w:fldChar", fldCharType="begin", dirty="true"), False),
+        _wrap_run(element("w:fldChar", fldCharType="begin"), False),
         _wrap_run(element("w:instrText", f" {instruction} "), False),
         _wrap_run(element("w:fldChar", fldCharType="separate"), False),
     ]
@@ -117,6 +147,33 @@ def _wrap_run(child: BaseOxmlElement, bold: bool) -> BaseOxmlElement:
         r.append(rpr)
     r.append(child)
     return r
+
+
+def toc_entry(text: str, anchor: str, page: int | None) -> BaseOxmlElement:
+    """Return a contents entry linked to bookmark `anchor`: text, tab, and a PAGEREF showing `page`.
+
+    This is what Word itself writes in a TOC field's result; without a page, text alone.
+    """
+    link = element("w:hyperlink")
+    link.set(qn("w:anchor"), anchor)
+    link.set(qn("w:history"), "1")
+    link.append(run(text))
+    if page is not None:
+        link.append(tab_run())
+        for r in field(f"PAGEREF {anchor} \\h", str(page)):
+            link.append(r)
+    return link
+
+
+def set_tabs(p: CT_P, stops: Iterable[tuple[str, int, str]]) -> None:
+    """Give paragraph `p` tab stops of (alignment, position in twips, leader)."""
+    ppr = p.get_or_add_pPr()
+    for old in ppr.findall(qn("w:tabs")):
+        ppr.remove(old)
+    tabs = element("w:tabs")
+    for align, position, leader in stops:
+        tabs.append(element("w:tab", val=align, leader=leader, pos=str(position)))
+    insert_before(ppr, tabs, _AFTER_TABS)
 
 
 def tab_run() -> BaseOxmlElement:
@@ -302,13 +359,11 @@ def insert_before(parent: BaseOxmlElement, child: BaseOxmlElement, successors: I
     parent.append(child)
 
 
-def set_update_fields(document_part: DocumentPart) -> None:
-    """Ask Word to refresh every field (the table of contents) when it opens the file."""
+def clear_update_fields(document_part: DocumentPart) -> None:
+    """Stop Word refreshing every field on opening, which makes it ask the reader each time."""
     settings = document_part.settings.element
-    existing = settings.find(qn("w:updateFields"))
-    if existing is not None:
+    for existing in settings.findall(qn("w:updateFields")):
         settings.remove(existing)
-    insert_before(settings, element("w:updateFields", val="true"), _AFTER_UPDATE_FIELDS)
 
 
 def custom_properties_xml(properties: dict[str, str]) -> bytes:

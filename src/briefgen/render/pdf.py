@@ -7,6 +7,7 @@ Every resource WeasyPrint asks for goes through `AssetFetcher`, which reads noth
 
 from __future__ import annotations
 
+import hashlib
 import importlib
 import logging
 import mimetypes
@@ -167,7 +168,50 @@ def render_document(html: str) -> Document:
             string=html, base_url=path2url(str(fetcher.root) + os.sep), url_fetcher=fetcher
         ).render(font_config=_FONT_CONFIG, **_PDF_OPTIONS)
     _set_dates(document)
+    _remember_heading_pages(html, document)
     return document
+
+
+# The heading pages of the last few layouts, by their HTML: the Word writer asks for the pages of
+# the paper the PDF was just laid out for, and should not lay it out a second time.
+_HEADING_PAGES: dict[str, dict[str, int]] = {}
+_HEADING_PAGES_KEPT = 16
+_HEADING_PAGES_LOCK = threading.Lock()
+
+
+def _layout_key(html: str) -> str:
+    return hashlib.sha256(f"{assets_dir()}\0{html}".encode()).hexdigest()
+
+
+def _pages_of_headings(document: Document) -> dict[str, int]:
+    """Return the 1-based page each section heading (an element with id "sec-<key>") is on."""
+    pages: dict[str, int] = {}
+    for number, page in enumerate(document.pages, start=1):
+        for anchor in page.anchors:
+            if anchor.startswith("sec-"):
+                pages.setdefault(anchor[len("sec-") :], number)
+    return pages
+
+
+def _remember_heading_pages(html: str, document: Document) -> None:
+    with _HEADING_PAGES_LOCK:
+        _HEADING_PAGES[_layout_key(html)] = _pages_of_headings(document)
+        while len(_HEADING_PAGES) > _HEADING_PAGES_KEPT:
+            del _HEADING_PAGES[next(iter(_HEADING_PAGES))]
+
+
+def heading_pages(source: Document | str) -> dict[str, int]:
+    """Return the page each section heading is on, by section key, in a laid-out document or print HTML.
+
+    HTML laid out lately (by `render_document`) is not laid out again.
+    """
+    if isinstance(source, str):
+        with _HEADING_PAGES_LOCK:
+            known = _HEADING_PAGES.get(_layout_key(source))
+        if known is not None:
+            return dict(known)
+        source = render_document(source)
+    return _pages_of_headings(source)
 
 
 def page_count(html: str) -> int:
