@@ -88,12 +88,12 @@ def regen_review(summary: Path, manifest: Manifest, *, out: Path, report: RegenR
     changed = changed_sources(summary, manifest)
     if not changed:
         return
-    from briefgen.errors import BriefgenError, SummaryError
+    from briefgen.errors import BriefgenError, PathError, SourceError, SummaryError
 
     try:
         reviews = review_sources(summary, changed, out=out)
-    except SummaryError:
-        return  # the rebuild reports a summary that does not load, once
+    except (SummaryError, SourceError, PathError):
+        return  # the rebuild reports a summary that does not load, or a source it cannot read, once
     except BriefgenError as exc:
         report.errors.append(f"{summary}: review: {exc}")
         report.lines.append(f"error: {summary}: review: {exc}")
