@@ -151,8 +151,9 @@ def _take(location: str, root: Path, day: dt.date, opener: Any, taken: set[str])
 
             save_snapshot(root, source_id, file, page, url=url, today=day)
         else:
-            target.parent.mkdir(parents=True, exist_ok=True)
-            target.write_text(text, encoding="utf-8")
+            from briefgen.writing import write_atomic
+
+            write_atomic(target, text.encode("utf-8"))
     else:
         given = Path(location).resolve()
         seeds = (root / "seeds").resolve()
@@ -429,5 +430,6 @@ def _write(path: Path, data: dict[str, Any], count: int) -> None:
         "# `draft: true` (build refuses a draft) and the DRAFT notice.\n"
     )
     body = yaml.safe_dump(data, sort_keys=False, allow_unicode=True, width=100)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_text(header + body, encoding="utf-8")
+    from briefgen.writing import write_atomic
+
+    write_atomic(path, (header + body).encode("utf-8"))

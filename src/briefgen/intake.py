@@ -23,6 +23,7 @@ from briefgen.metadata import Field, Metadata, parse_printed_date, read_metadata
 from briefgen.model import MAX_QUOTE_CHARS, SourceKind, Summary
 from briefgen.requoting import current_wording
 from briefgen.sources import Page, extract_main_text, fetch_page, save_snapshot
+from briefgen.writing import write_atomic
 
 __all__ = ["AddedEvidence", "AddedSource", "Ask", "add_evidence", "add_source", "read_location", "slug"]
 
@@ -104,7 +105,7 @@ def add_source(
     elif not target.exists():
         target.parent.mkdir(parents=True, exist_ok=True)
         if html is not None:
-            target.write_text(text, encoding="utf-8")
+            write_atomic(target, text.encode("utf-8"))
         else:
             shutil.copyfile(location, target)
     append_yaml_items(summary_path, [(("sources",), entry)], check=verify)

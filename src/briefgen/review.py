@@ -21,10 +21,8 @@ from __future__ import annotations
 
 import hashlib
 import json
-import os
 import re
 import shlex
-import tempfile
 from collections import defaultdict
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -46,6 +44,7 @@ from briefgen.mentions import (
 )
 from briefgen.model import MAX_QUOTE_CHARS, Kind, Summary
 from briefgen.sentences import Sentence, Vocabulary, content_words, split_sentences
+from briefgen.writing import write_atomic
 
 __all__ = [
     "Finding",
@@ -1047,16 +1046,7 @@ def write_review(review: Review, out: Path) -> list[Path]:
     written = []
     for suffix, body in ((".md", review.to_markdown()), (".json", review.to_json())):
         path = folder / f"review-{review.source_id}{suffix}"
-        fd, name = tempfile.mkstemp(dir=folder, prefix=f".{path.name}.", suffix=".tmp")
-        temp = Path(name)
-        try:
-            with os.fdopen(fd, "w", encoding="utf-8") as handle:
-                handle.write(body)
-            temp.chmod(0o644)
-            temp.replace(path)
-        except BaseException:
-            temp.unlink(missing_ok=True)
-            raise
+        write_atomic(path, body.encode("utf-8"))
         written.append(path)
     return written
 
