@@ -29,14 +29,14 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, Protocol
 
 from briefgen.errors import BriefgenError, BuildError, EvidenceError, FitError, SummaryError
-from briefgen.model import Edition, Length
-from briefgen.selection import Trims
 
-if TYPE_CHECKING:
+if TYPE_CHECKING:  # a regen with nothing to do never loads the model (pydantic) through here
     from briefgen.build import Builder, Inputs, Paper
+    from briefgen.model import Edition
+    from briefgen.selection import Trims
 
 # Rough render cost of each length, to send the longest first.
-_COST = {Length.FULL: 3, Length.SHORT: 2, Length.ONE_PAGE: 1}
+_COST = {"full": 3, "short": 2, "one-page": 1}  # Length values: a StrEnum looks them up
 DEFAULT_DEADLINE = 120.0  # seconds a single render may take before its worker is replaced
 
 

@@ -716,7 +716,7 @@ def select_content(
             tuple(missing_p1),
         )
 
-    leaked = tool_words_of(sections, summary, layout)
+    leaked = tool_words(sections, summary, extra=(layout.subtitle, *layout.cover_lines))
     if leaked:
         raise BuildError(
             f"{layout.length.value}-{audience.value}: "
@@ -784,8 +784,11 @@ _TOOL_WORDS = re.compile(
 _GRADES = frozenset({"exact", "normalised", "fuzzy", "missing", "unchecked"})
 
 
-def tool_words(brief: Brief, summary: Summary) -> list[str]:
-    """Return every piece of a paper's text that belongs to the tool: ids, grades, placeholders."""
+def tool_words(sections: list[Section], summary: Summary, *, extra: tuple[str, ...] = ()) -> list[str]:
+    """Return every piece of a paper's text that belongs to the tool: ids, grades, placeholders.
+
+    `extra` is the layout's own text (subtitle, cover lines); title and cover come from the summary.
+    """
     # An id the analyst also writes as English ("dual-track") is a word; any other id is the tool's.
     prose = " ".join(
         [t for c in summary.claims for t in (c.full, c.short, c.plain or "")]
@@ -794,8 +797,8 @@ def tool_words(brief: Brief, summary: Summary) -> list[str]:
     ).lower()
     names = [c.id for c in summary.claims if "-" in c.id and c.id not in prose]
     ids = re.compile(r"(?<![\w-])(?:" + "|".join(map(re.escape, names)) + r")(?![\w-])") if names else None
-    texts = [brief.title, brief.subtitle, *brief.cover_lines]
-    for section in brief.sections:
+    texts = list(extra)
+    for section in sections:
         texts.append(section.heading)
         for block in section.blocks:
             if block.table is not None:
@@ -812,32 +815,6 @@ def tool_words(brief: Brief, summary: Summary) -> list[str]:
         if text.strip().lower() in _GRADES:
             found.append(text.strip())
     return found
-
-
-def tool_words_of(sections: list[Section], summary: Summary, layout: Layout) -> list[str]:
-    """Return the tool's words in a paper's sections (title and cover come from the summary)."""
-    probe = Brief(
-        summary_id=summary.id,
-        edition="",
-        length=layout.length.value,
-        audience=layout.audience.value,
-        title="",
-        subtitle=layout.subtitle,
-        as_of="",
-        marking=None,
-        author="",
-        subject="",
-        keywords=(),
-        language="en-GB",
-        cover=False,
-        contents=False,
-        numbered=False,
-        citation_style=layout.citations,
-        cover_lines=tuple(layout.cover_lines),
-        sections=tuple(sections),
-        included=(),
-    )
-    return tool_words(probe, summary)
 
 
 def _same_words(a: str, b: str) -> bool:
