@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+from datetime import date
+
 from briefgen.brief import Block, BlockKind, Brief, Citation, CitationStyle, Item, Section, Table
+from briefgen.model import Audience, Length, Marking
 
 
 def sample_brief(*, citation_style: CitationStyle = CitationStyle.FOOTNOTES, cover: bool = False) -> Brief:
@@ -13,7 +16,6 @@ def sample_brief(*, citation_style: CitationStyle = CitationStyle.FOOTNOTES, cov
         label="Tokyo Summit (news)",
         reference="Unknown publisher, 'UK-Japan Tokyo Summit', 1 February 2026",
         quote="held a meeting lasting approximately 20 minutes",
-        grade="exact",
     )
     cite2 = Citation(
         number=2,
@@ -21,17 +23,17 @@ def sample_brief(*, citation_style: CitationStyle = CitationStyle.FOOTNOTES, cov
         label="Strategic Realignment (academic paper)",
         reference="Unknown publisher, 'Strategic Realignment in the Indo-Pacific', undated",
         quote="with plans for a 2+2 ministerial dialogue involving foreign and defence ministers",
-        grade="exact",
     )
     return Brief(
         summary_id="sample",
         edition="short-officials",
-        length="short",
-        audience="officials",
+        length=Length.SHORT,
+        audience=Audience.OFFICIALS,
         title="UK–Japan defence and security partnership",
         subtitle="Policy brief for officials",
         as_of="Information correct as of 22 November 2026",
-        marking="OFFICIAL",
+        as_of_date=date(2026, 11, 22),
+        marking=Marking.OFFICIAL,
         author="Policy Analysis Unit",
         subject="The January 2026 UK–Japan defence and security partnership",
         keywords=("OFFICIAL", "UK", "Japan", "defence"),

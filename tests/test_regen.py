@@ -252,7 +252,7 @@ def test_two_concurrent_regens_do_not_corrupt_anything(built: Path) -> None:
 
 
 def test_a_second_run_without_wait_exits_busy(built: Path) -> None:
-    from briefgen.regen import output_lock
+    from briefgen.locking import output_lock
 
     with output_lock(built / "out"):
         result = run(built, "regen")

@@ -24,8 +24,8 @@ from pypdf import PdfReader
 from test_regen import ROOT, rebuilt_papers, run
 
 from briefgen.changes import MAX_LISTED, QuoteChange, QuoteEvent, change_note, rebuilt_line
+from briefgen.locking import read_summary_id
 from briefgen.manifest import PaperRecord, fit_key
-from briefgen.regen import read_summary_id
 from briefgen.selection import Evidence
 
 SUMMARY = "briefs/uk-japan-2026.yaml"
@@ -211,16 +211,17 @@ def _record(claims: dict[str, Any], shown: dict[str, Any]) -> PaperRecord:
 
 def test_a_note_against_an_old_record_says_what_it_cannot_know_and_does_not_crash() -> None:
     from briefgen.brief import Brief, CitationStyle
-    from briefgen.model import Summary
+    from briefgen.model import Audience, Length, Summary
 
     brief = Brief(
         summary_id="s",
         edition="short-officials",
-        length="short",
-        audience="officials",
+        length=Length.SHORT,
+        audience=Audience.OFFICIALS,
         title="T",
         subtitle="",
         as_of="",
+        as_of_date=None,
         marking=None,
         author="",
         subject="",
@@ -249,16 +250,17 @@ def test_a_note_against_an_old_record_says_what_it_cannot_know_and_does_not_cras
 
 def test_timeline_entries_and_disputes_are_compared_by_fingerprint() -> None:
     from briefgen.brief import Brief, CitationStyle
-    from briefgen.model import Summary
+    from briefgen.model import Audience, Length, Summary
 
     brief = Brief(
         summary_id="s",
         edition="full-officials",
-        length="full",
-        audience="officials",
+        length=Length.FULL,
+        audience=Audience.OFFICIALS,
         title="T",
         subtitle="",
         as_of="",
+        as_of_date=None,
         marking=None,
         author="",
         subject="",

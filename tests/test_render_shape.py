@@ -7,6 +7,7 @@ import dataclasses
 import pytest
 
 from briefgen.brief import Block, BlockKind, Brief, Citation, CitationStyle, Item, Section, Table
+from briefgen.model import Audience, Length
 from briefgen.render import shape
 from briefgen.render.measure import longest_unbreakable, text_width
 
@@ -16,7 +17,6 @@ CITE = Citation(
     label="Tokyo Summit",
     reference="Publisher unknown, \u2018UK-Japan Tokyo Summit\u2019, 01/02/2026",
     quote="held a meeting lasting approximately 20 minutes",
-    grade="exact",
 )
 
 
@@ -125,11 +125,12 @@ def _brief(*sections: Section) -> Brief:
     return Brief(
         summary_id="s",
         edition="full-officials",
-        length="full",
-        audience="officials",
+        length=Length.FULL,
+        audience=Audience.OFFICIALS,
         title="T",
         subtitle="",
         as_of="",
+        as_of_date=None,
         marking=None,
         author="",
         subject="",

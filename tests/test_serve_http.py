@@ -23,8 +23,8 @@ from pypdf import PdfReader
 from starlette.requests import Request
 
 from briefgen.loading import load_summary
+from briefgen.locking import output_lock
 from briefgen.pool import WarmPool
-from briefgen.regen import output_lock
 from briefgen.web import build_app
 from briefgen.web.auth import AuthConfig, user_of
 

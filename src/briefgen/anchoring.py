@@ -49,6 +49,7 @@ class Grade(StrEnum):
     NORMALISED = "normalised"
     FUZZY = "fuzzy"
     MISSING = "missing"
+    UNCHECKED = "unchecked"  # not looked for: a selection made without its sources (tests, drafts)
 
 
 class Change(StrEnum):

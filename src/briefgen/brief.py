@@ -3,7 +3,12 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import date
 from enum import StrEnum
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:  # annotations only: renderers load the model anyway, tools reading reports need not
+    from briefgen.model import Audience, Length, Marking
 
 
 class BlockKind(StrEnum):
@@ -36,7 +41,6 @@ class Citation:
     label: str  # short source name, for links: "Strategic Realignment (academic paper)"
     reference: str  # full reference: "Unknown publisher, 'Title', 1 February 2026"
     quote: str  # the verbatim quote; empty when the footnote repeats a reference
-    grade: str  # anchor grade of the quote: exact, normalised, fuzzy
     url: str | None = None
 
     @property
@@ -104,12 +108,13 @@ class Brief:
 
     summary_id: str
     edition: str  # "<length>-<audience>"
-    length: str
-    audience: str
+    length: Length
+    audience: Audience
     title: str
     subtitle: str
     as_of: str  # "Information correct as of 22 November 2026"
-    marking: str | None  # None for public papers
+    as_of_date: date | None  # the same date, for file metadata; None only in hand-made briefs
+    marking: Marking | None  # None for public papers
     author: str
     subject: str
     keywords: tuple[str, ...]

@@ -22,7 +22,8 @@ from briefgen.manifest import bytes_fingerprint, template_fingerprints
 from briefgen.model import Audience, Claim, Edition, Format, Length, Summary
 from briefgen.quality import KEY_POINT_SECTIONS, Quality, assess_quality
 from briefgen.selection import Evidence, Trims, select_content, words
-from briefgen.writing import write_atomic as write_atomic  # re-exported: run.py imports it from here
+from briefgen.verifying import quote_problems
+from briefgen.writing import write_atomic
 
 ONE_PAGE_WORDS = 400
 # Room a one-page paper keeps free at the foot of its page: Word and LibreOffice set the same text
@@ -78,8 +79,6 @@ def verify_inputs(path: Path, *, root: Path | None = None, strict: bool = True) 
     line. Otherwise (regen, after a source changed): a quote that changed slightly is printed in the
     source's new words, and one that is gone loses its claim the evidence.
     """
-    from briefgen.check import quote_problems
-
     data = read_summary_file(path, filename=str(path))
     summary, locations = parse_summary_with_locations(data, filename=str(path))
     if summary.draft:
@@ -104,7 +103,7 @@ def verify_inputs(path: Path, *, root: Path | None = None, strict: bool = True) 
 
 def evidence_of(summary: Summary, checks: list[QuoteCheck]) -> Evidence:
     """Tell selection what anchoring found: each quote's grade and passage, and claims left bare."""
-    grades: dict[tuple[str, int], str] = {}
+    grades: dict[tuple[str, int], Grade] = {}
     passages: dict[tuple[str, int], str] = {}
     for check in checks:
         index = int(check.where.rsplit("[", 1)[1].rstrip("]"))
@@ -114,11 +113,11 @@ def evidence_of(summary: Summary, checks: list[QuoteCheck]) -> Evidence:
             owner = check.claim_id if check.where.startswith("claims[") else f"dispute:{check.claim_id}"
             passages[(owner, index)] = " ".join(check.anchor.exact.split())
         if check.where.startswith("claims["):
-            grades[(check.claim_id, index)] = check.anchor.grade.value
+            grades[(check.claim_id, index)] = check.anchor.grade
     lost = set()
     for claim in summary.claims:
         if claim.evidence and all(
-            grades.get((claim.id, i)) == Grade.MISSING.value for i in range(len(claim.evidence))
+            grades.get((claim.id, i)) is Grade.MISSING for i in range(len(claim.evidence))
         ):
             lost.add(claim.id)
     return Evidence(grades=grades, lost=frozenset(lost), passages=passages)
@@ -176,7 +175,7 @@ def _next_trim(brief: Brief, summary: Summary, trims: Trims) -> Trims | None:
                     section_of[item.claim_id] = section.key
                     per_section[section.key] = per_section.get(section.key, 0) + 1
     shown = [summary.claim(i) for i in brief.included if i not in trims.drop]
-    one_page = brief.length == Length.ONE_PAGE.value
+    one_page = brief.length is Length.ONE_PAGE
 
     def last_needed(claim: Claim) -> bool:
         section = section_of.get(claim.id, "")
@@ -479,7 +478,7 @@ class Builder:
         # Grades of every quote the paper rests on, cited inline or (for a minister) only in the annex.
         summary = self.inputs.summary
         grades = Counter(
-            self.inputs.evidence.grades.get((claim_id, index), "unchecked")
+            self.inputs.evidence.grades.get((claim_id, index), Grade.UNCHECKED).value
             for claim_id in brief.included
             for index, _ in enumerate(summary.claim(claim_id).evidence)
         )
@@ -520,3 +519,14 @@ def write_paper(paper: Paper, out_dir: Path) -> list[Path]:
         write_atomic(target, paper.files[name])
         written.append(target)
     return written
+
+
+def written_line(paper: Paper, written: list[Path]) -> str:
+    """Return the terminal line for a paper just written: its files, size, words and build time."""
+    # The paper's own build time (in a pool, the wait for it says nothing about it).
+    seconds = paper.report.get("timings_s", {}).get("total", 0.0)
+    pages = paper.report.get("pages")
+    shown = ", ".join(p.name for p in written if not p.name.endswith(".json"))
+    size = f"{pages} page{'s' if pages != 1 else ''}, " if pages else ""
+    words = paper.report["words"]
+    return f"{paper.brief.summary_id}/{paper.brief.name}: {shown} ({size}{words} words, {seconds:.2f} s)"

@@ -1,6 +1,6 @@
 """Say what changed in a rebuilt paper: claims, the forms it prints, what else it shows, its quotes.
 
-`record_paper` (run.py) stores what a paper printed in its manifest record; at the next rebuild
+`record_paper` (recording.py) stores what a paper printed in its manifest record; at the next rebuild
 `change_note` compares that record with the new one and writes `<paper>.changes.md`, and
 `rebuilt_line` names, in the run's output, each claim whose evidence changed. A record written by
 an older briefgen lacks some of this: what it lacks is treated as not known, never as a change.

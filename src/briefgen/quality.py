@@ -6,7 +6,7 @@ import re
 from dataclasses import dataclass, field
 
 from briefgen.brief import Brief, block_items
-from briefgen.model import Summary
+from briefgen.model import Audience, Length, Summary
 
 # Per audience: (Flesch–Kincaid grade, longest sentence in words); PRODUCTS.md, "Readability".
 LIMITS: dict[str, tuple[float, int]] = {
@@ -146,7 +146,7 @@ def assess_quality(brief: Brief, summary: Summary, *, body_words: int | None = N
     grade = grade_of(sentences, summary)
     should = sum(len(re.findall(r"\bshould\b", _QUOTED.sub("", p), re.I)) for p in prose_of(brief))
     limit_grade, limit_sentence = LIMITS[brief.audience]
-    if brief.audience == "public" and brief.length == "full":
+    if brief.audience is Audience.PUBLIC and brief.length is Length.FULL:
         limit_grade = min(limit_grade, PUBLIC_FULL_GRADE)
 
     key_items = [
@@ -182,11 +182,11 @@ def assess_quality(brief: Brief, summary: Summary, *, body_words: int | None = N
         quality.failures.append(
             f"'should' appears {should} times outside quotations in a {brief.audience} paper"
         )
-    if brief.length == "one-page" and key_items:
+    if brief.length is Length.ONE_PAGE and key_items:
         if not 3 <= len(key_items) <= 5:
             quality.failures.append(f"{len(key_items)} key points; a one-page paper has 3 to 5")
         if quality.key_point_max_words and quality.key_point_max_words > 30:
             quality.failures.append(f"a key point has {quality.key_point_max_words} words; the limit is 30")
-    if body_words is not None and brief.length == "one-page" and body_words > 400:
+    if body_words is not None and brief.length is Length.ONE_PAGE and body_words > 400:
         quality.warnings.append(f"{body_words} body words; a one-page paper has at most 400")
     return quality

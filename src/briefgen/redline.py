@@ -10,8 +10,13 @@ import zipfile
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
+from pathlib import Path
+from typing import TYPE_CHECKING
 
 from lxml import etree
+
+if TYPE_CHECKING:
+    from briefgen.build import Paper
 
 W = "http://schemas.openxmlformats.org/wordprocessingml/2006/main"
 XML_SPACE = "{http://www.w3.org/XML/1998/namespace}space"
@@ -502,3 +507,11 @@ def redline_docx(old: bytes, new: bytes, *, author: str = "briefgen", when: date
 
 
 __all__ = ["paragraph_text", "redline_docx", "text_edits"]
+
+
+def add_redline(paper: Paper, previous: Path) -> None:
+    """Add `<name>.redline.docx` to a paper's files: its Word file marked against `previous`."""
+    name = f"{paper.edition.name}.docx"
+    if name not in paper.files or not previous.is_file():
+        return
+    paper.files[f"{paper.edition.name}.redline.docx"] = redline_docx(previous.read_bytes(), paper.files[name])

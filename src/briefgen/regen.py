@@ -2,30 +2,19 @@
 
 from __future__ import annotations
 
-import contextlib
-import errno
-import fcntl
-import os
-import time
-from collections.abc import Iterator
 from dataclasses import dataclass, field
 from enum import IntEnum
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 from briefgen import __version__
-from briefgen.errors import LockError, OutputError, PathError
-from briefgen.manifest import Manifest, stale_reasons, summary_key, sweep_temporaries
-from briefgen.paths import kind_of, read_file
-from briefgen.reviewing import regen_review
-from briefgen.writing import describe
+from briefgen.errors import BriefgenError, EvidenceError, SummaryError
+from briefgen.locking import duplicate_ids, output_lock
+from briefgen.manifest import Manifest, bytes_fingerprint, stale_reasons, summary_key, sweep_temporaries
+from briefgen.reviewing import changed_sources, review_note, review_sources
 
 if TYPE_CHECKING:
     from briefgen.pool import Renderer
-
-LOCK_NAME = ".briefgen.lock"
-# loading.MAX_BYTES, not imported: loading imports pydantic, which a regen with nothing to do never needs.
-_SUMMARY_LIMIT = 2 * 1024 * 1024
 
 
 class Outcome(IntEnum):
@@ -72,103 +61,41 @@ class RegenReport:
         return Outcome.NOTHING_TO_DO
 
 
-@contextlib.contextmanager
-def output_lock(out: Path, *, wait: float = 0.0) -> Iterator[None]:
-    """Hold an exclusive lock on an output folder; wait up to `wait` seconds for another run."""
-    if out.exists() and not out.is_dir():
-        kind = kind_of(out.stat().st_mode)
-        raise OutputError(f"cannot use {out} as the output folder: it is {kind}")
-    try:
-        out.mkdir(parents=True, exist_ok=True)
-        fd = os.open(out / LOCK_NAME, os.O_RDWR | os.O_CREAT | os.O_CLOEXEC, 0o666)
-    except OSError as exc:
-        raise OutputError(f"cannot lock the output folder {out}: {describe(exc)}") from None
-    deadline = time.monotonic() + wait
-    try:
-        while True:
-            try:
-                fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
-                break
-            except OSError as exc:
-                if exc.errno not in (errno.EAGAIN, errno.EACCES):
-                    raise
-                if time.monotonic() >= deadline:
-                    holder = os.pread(fd, 64, 0).decode(errors="replace").strip() or "unknown"
-                    raise LockError(
-                        f"another briefgen run (pid {holder}) is writing {out}; "
-                        "try again later or pass --wait SECONDS"
-                    ) from None
-                time.sleep(0.1)
-        os.ftruncate(fd, 0)
-        os.pwrite(fd, str(os.getpid()).encode(), 0)
-        yield
-    finally:
-        os.close(fd)  # closing the descriptor releases the lock
+def regen_review(summary: Path, manifest: Manifest, *, out: Path, report: RegenReport) -> None:
+    """Review every source that changed since the summary's papers were built; fill in the report.
 
-
-def read_summary_id(path: Path) -> str | None:
-    """Return the `id` a summary file declares, reading no further than it; None if it cannot tell.
-
-    Cheap (no validation, no pydantic): loading the summary reports whatever else is wrong.
+    Call before the papers are checked for staleness: that moves the recorded fingerprints on.
     """
-    import yaml
+    changed = changed_sources(summary, manifest)
+    if not changed:
+        return
+    from briefgen.errors import BriefgenError, PathError, SourceError, SummaryError
 
     try:
-        text = read_file(path, limit=_SUMMARY_LIMIT).decode("utf-8")
-    except (OSError, ValueError, PathError):  # UnicodeDecodeError is a ValueError
-        return None
-    loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
-    depth, at_key, is_id = 0, True, False
-    try:
-        # Events, not yaml.load: stop at the id, and never build (or recurse into) the rest.
-        for event in yaml.parse(text, Loader=loader):
-            if isinstance(event, yaml.ScalarEvent | yaml.AliasEvent | yaml.CollectionStartEvent):
-                if depth == 1:  # a key or a value of the top-level mapping
-                    if is_id:
-                        return event.value if isinstance(event, yaml.ScalarEvent) else None
-                    is_id = at_key and isinstance(event, yaml.ScalarEvent) and event.value == "id"
-                    at_key = not at_key
-                if isinstance(event, yaml.CollectionStartEvent):
-                    if depth == 0 and not isinstance(event, yaml.MappingStartEvent):
-                        return None
-                    depth += 1
-            elif isinstance(event, yaml.CollectionEndEvent):
-                depth -= 1
-                if depth == 0:
-                    return None
-    except yaml.YAMLError:
-        return None
-    return None
-
-
-def duplicate_ids(summaries: list[Path], manifest: Manifest) -> list[str]:
-    """Say which summaries declare an id another summary already uses (their papers would collide).
-
-    Checks the summaries named against each other, then against the other summaries of their
-    project that the manifest has papers for.
-    """
-    problems: list[str] = []
-    first: dict[str, Path] = {}
-    ids: dict[Path, str] = {}
-    for path in summaries:
-        summary_id = read_summary_id(path)
-        if summary_id is None:
-            continue
-        ids[path] = summary_id
-        owner = first.setdefault(summary_id, path)
-        if owner.resolve() != path.resolve():
-            problems.append(f"{path}: summary id '{summary_id}' is already used by {owner}")
-    named = {summary_key(p) for p in summaries}
-    for path, summary_id in ids.items():
-        if first[summary_id] != path:
-            continue
-        root = path.resolve().parent.parent
-        for key, record in sorted(manifest.summaries.items()):
-            if key in named or record.id != summary_id or Path(key).is_absolute():
-                continue
-            if read_summary_id(root / key) == summary_id:  # still there, still using the id
-                problems.append(f"{path}: summary id '{summary_id}' is already used by {key}")
-    return problems
+        reviews = review_sources(summary, changed, out=out)
+    except (SummaryError, SourceError, PathError):
+        return  # the rebuild reports a summary that does not load, or a source it cannot read, once
+    except BriefgenError as exc:
+        report.errors.append(f"{summary}: review: {exc}")
+        report.lines.append(f"error: {summary}: review: {exc}")
+        return
+    notes = []
+    for review in reviews:
+        counts = review.counts()
+        where = out / review.summary_id / f"review-{review.source_id}.md"
+        summary_line = (
+            f"{summary}: source '{review.source_id}' changed; review: {counts['contradicts']} contradict, "
+            f"{counts['requoted']} quoted differently, {counts['confirms']} confirm, "
+            f"{counts['adds']} add ({where})"
+        )
+        if review.needs_analyst:
+            report.review_needs_analyst.setdefault(review.summary_id, []).append(review.source_id)
+            report.lines.append(f"needs analyst (review): {summary_line}")
+            notes.append(review_note(review, where.name))
+        else:
+            report.lines.append(summary_line)
+    if notes:
+        report.review_notes[reviews[0].summary_id] = "\n".join(notes)
 
 
 def find_stale(summary: Path, out: Path, manifest: Manifest, templates: Path) -> dict[str, list[str]] | None:
@@ -227,10 +154,7 @@ def regen(
                     report.lines.append(f"{summary}: a source changed, but no quote a paper relies on did")
                 report.lines.append(f"{summary}: up to date")
                 continue
-            # Only now pay for loading, anchoring and rendering.
-            from briefgen.run import rebuild
-
-            rebuild(
+            _rebuild(
                 summary,
                 out=out,
                 manifest=manifest,
@@ -242,3 +166,80 @@ def regen(
             )
             manifest.save()
     return report
+
+
+def _rebuild(
+    summary: Path,
+    *,
+    out: Path,
+    manifest: Manifest,
+    stale: dict[str, list[str]] | None,
+    templates: Path,
+    report: RegenReport,
+    allow_warnings: bool = False,
+    pool: Renderer | None = None,
+) -> None:
+    """Rebuild a summary's stale papers (all if `stale` is None), writing change notes; used by regen.
+
+    With a `pool`, the papers render in parallel in its workers; they are written here, in order.
+    """
+    # Only a rebuild pays for loading, anchoring and rendering.
+    from briefgen.build import Builder, verify_inputs, write_paper, written_line
+    from briefgen.changes import change_note, quote_changes, rebuilt_line
+    from briefgen.pool import RenderJob, render_all
+    from briefgen.recording import record_paper, summary_record
+    from briefgen.redline import add_redline
+
+    try:
+        # Not strict: a quote the source now words slightly differently is printed in its new
+        # wording and flagged in the change note for an analyst to confirm.
+        inputs = verify_inputs(summary, strict=False)
+    except BriefgenError as exc:
+        # A summary's own errors already start with its file name; others get it in front.
+        lines = str(exc).splitlines() if isinstance(exc, SummaryError) else [f"{summary}: {exc}"]
+        report.errors.extend(lines)
+        report.lines.extend(f"error: {line}" for line in lines)
+        return
+    builder = Builder(inputs, templates=templates, allow_warnings=allow_warnings)
+    record = summary_record(manifest, inputs)
+    wanted = {e.name: e for e in inputs.summary.editions}
+    names = list(wanted) if stale is None else [n for n in wanted if n in stale or n not in record.papers]
+    jobs = [
+        RenderJob(
+            summary=summary.resolve(),
+            edition=wanted[n],
+            strict=False,
+            templates=templates,
+            allow_warnings=allow_warnings,
+        )
+        for n in names
+    ]
+    for name, paper_or_error in zip(names, render_all(builder, jobs, pool=pool), strict=True):
+        previous = record.papers.get(name)
+        if isinstance(paper_or_error, EvidenceError):
+            needs = paper_or_error
+            report.needs_analyst[name] = needs.claims
+            report.lines.append(
+                f"needs analyst: {inputs.summary.id}/{name}: kept the last good paper; {needs}"
+            )
+            continue
+        if isinstance(paper_or_error, BriefgenError):
+            report.errors.append(str(paper_or_error))
+            report.lines.append(f"error: {paper_or_error}")
+            continue
+        paper = paper_or_error
+        options = {"allow_warnings": allow_warnings}
+        new = record_paper(paper, inputs, templates=templates, options=options)
+        quotes = quote_changes(inputs, previous, paper.brief)
+        note = change_note(f"{inputs.summary.id}/{name}", previous, new, paper.brief, inputs.summary, quotes)
+        note += report.review_note(inputs.summary.id)
+        paper.files[f"{name}.changes.md"] = note.encode()
+        # The previous edition is read before the new one replaces it.
+        add_redline(paper, out / inputs.summary.id / f"{name}.docx")
+        written = write_paper(paper, out)
+        new.outputs = {n: bytes_fingerprint(d) for n, d in sorted(paper.files.items())}
+        record.papers[name] = new
+        manifest.save()  # after each paper: a kill mid-run loses at most the paper in hand
+        report.rebuilt.append(name)
+        reasons = (stale or {}).get(name, ["never built"])
+        report.lines.append(rebuilt_line(written_line(paper, written), reasons, quotes))

@@ -16,11 +16,11 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from briefgen.anchoring import Anchor, Grade, QuoteCheck, anchor_quote, anchor_texts, read_sources
-from briefgen.check import parse_where
 from briefgen.editing import edit_yaml_file
 from briefgen.errors import EditError, Problem
 from briefgen.loading import load_summary_with_locations, parse_summary
 from briefgen.model import MAX_QUOTE_CHARS
+from briefgen.verifying import parse_where
 
 __all__ = ["QuoteChange", "RequoteReport", "requote"]
 

@@ -12,10 +12,9 @@ from typing import TYPE_CHECKING
 from briefgen.manifest import Manifest, file_fingerprint
 
 if TYPE_CHECKING:
-    from briefgen.regen import RegenReport
     from briefgen.review import Review
 
-__all__ = ["changed_sources", "regen_review", "review_sources"]
+__all__ = ["changed_sources", "review_note", "review_sources"]
 
 
 def changed_sources(summary: Path, manifest: Manifest) -> list[str]:
@@ -80,44 +79,7 @@ def review_sources(summary_path: Path, source_ids: list[str], *, out: Path) -> l
     return reviews
 
 
-def regen_review(summary: Path, manifest: Manifest, *, out: Path, report: RegenReport) -> None:
-    """Review every source that changed since the summary's papers were built; fill in the report.
-
-    Call before the papers are checked for staleness: that moves the recorded fingerprints on.
-    """
-    changed = changed_sources(summary, manifest)
-    if not changed:
-        return
-    from briefgen.errors import BriefgenError, PathError, SourceError, SummaryError
-
-    try:
-        reviews = review_sources(summary, changed, out=out)
-    except (SummaryError, SourceError, PathError):
-        return  # the rebuild reports a summary that does not load, or a source it cannot read, once
-    except BriefgenError as exc:
-        report.errors.append(f"{summary}: review: {exc}")
-        report.lines.append(f"error: {summary}: review: {exc}")
-        return
-    notes = []
-    for review in reviews:
-        counts = review.counts()
-        where = out / review.summary_id / f"review-{review.source_id}.md"
-        summary_line = (
-            f"{summary}: source '{review.source_id}' changed; review: {counts['contradicts']} contradict, "
-            f"{counts['requoted']} quoted differently, {counts['confirms']} confirm, "
-            f"{counts['adds']} add ({where})"
-        )
-        if review.needs_analyst:
-            report.review_needs_analyst.setdefault(review.summary_id, []).append(review.source_id)
-            report.lines.append(f"needs analyst (review): {summary_line}")
-            notes.append(_note(review, where.name))
-        else:
-            report.lines.append(summary_line)
-    if notes:
-        report.review_notes[reviews[0].summary_id] = "\n".join(notes)
-
-
-def _note(review: Review, file: str) -> str:
+def review_note(review: Review, file: str) -> str:
     """Write the change-note section that names a review needing an analyst."""
     from briefgen.review import FindingKind
 

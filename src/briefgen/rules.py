@@ -162,7 +162,7 @@ def _paper_problems(brief: Brief, summary: Summary, edition: Edition, where: _Lo
                 + ", ".join(p.claim.id for p in hardest),
             )
         )
-    if brief.length == "one-page":
+    if brief.length is Length.ONE_PAGE:
         key_points = [
             i.claim_id
             for s in brief.sections

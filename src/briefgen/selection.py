@@ -8,6 +8,7 @@ import string
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field, replace
 
+from briefgen.anchoring import Grade
 from briefgen.brief import (
     Block,
     BlockKind,
@@ -47,7 +48,7 @@ class Trims:
 class Evidence:
     """What selection needs to know of the anchoring: grades, and claims that lost their evidence."""
 
-    grades: Mapping[tuple[str, int], str] = field(default_factory=dict)  # (claim id, index) → grade
+    grades: Mapping[tuple[str, int], Grade] = field(default_factory=dict)  # (claim id, index) → grade
     lost: frozenset[str] = frozenset()  # claims none of whose quotes was found
     # (claim id or "dispute:<id>", index) → the source's own words where the quote was found: a paper
     # prints these, never the summary's copy, so a printed quote is always the source's text.
@@ -204,7 +205,7 @@ class _Selector:
 
     # -- citations ------------------------------------------------------------------------
 
-    def cite(self, source_id: str, quote: str, grade: str, *, with_quote: bool = True) -> Citation | None:
+    def cite(self, source_id: str, quote: str, *, with_quote: bool = True) -> Citation | None:
         if self.style is CitationStyle.NONE:
             return None
         source = self.summary.source(source_id)
@@ -219,15 +220,13 @@ class _Selector:
             label=source_label(source),
             reference=reference,
             quote=quote if self.style is CitationStyle.FOOTNOTES and with_quote else "",
-            grade=grade,
             url=source.url,
         )
 
     def citations(self, claim: Claim) -> tuple[Citation, ...]:
         found: list[Citation] = []
         for index, ev in enumerate(claim.evidence):
-            grade = self.evidence.grades.get((claim.id, index), "unchecked")
-            if grade == "missing":
+            if self.evidence.grades.get((claim.id, index)) is Grade.MISSING:
                 continue
             if self.style is CitationStyle.LINKS and any(c.source_id == ev.source for c in found):
                 continue  # a source named once per item is enough
@@ -235,7 +234,7 @@ class _Selector:
                 break  # short papers name the first source only; the evidence annex has the rest
             with_quote = self.layout.quotes is Quotes.ALL or not found
             quote = self.evidence.passage(claim.id, index, ev.quote)
-            citation = self.cite(ev.source, quote, grade, with_quote=with_quote)
+            citation = self.cite(ev.source, quote, with_quote=with_quote)
             if citation is not None:
                 found.append(citation)
         return tuple(found)
@@ -324,7 +323,7 @@ class _Selector:
             for j, position in enumerate(dispute.positions):
                 source = self.summary.source(position.source)
                 quote = self.evidence.passage(f"dispute:{dispute.id}", j, position.quote)
-                citation = self.cite(position.source, quote, "dispute")
+                citation = self.cite(position.source, quote)
                 items.append(
                     Item(
                         text=f"{position.says} (\u201c{quote}\u201d)",
@@ -394,7 +393,7 @@ class _Selector:
             claim = self.summary.claim(claim_id)
             statement = self.text(claim, Form.SHORT)
             for index, ev in enumerate(claim.evidence):
-                if self.evidence.grades.get((claim.id, index)) == "missing":
+                if self.evidence.grades.get((claim.id, index)) is Grade.MISSING:
                     continue  # a quote its source no longer holds is never printed
                 quote = self.evidence.passage(claim.id, index, ev.quote)
                 rows.append(
@@ -723,7 +722,7 @@ def select_content(
             "the paper would print words of the tool, not the reader's: "
             + "; ".join(f"\u201c{w}\u201d" for w in dict.fromkeys(leaked))
         )
-    marking = marking_of(summary, included).value if layout.marked else None
+    marking = marking_of(summary, included) if layout.marked else None
     dropped = tuple(
         Dropped(claim_id=c.id, priority=c.priority, reason=selector.reasons.get(c.id, _no_section(c)))
         for c in summary.claims
@@ -748,11 +747,12 @@ def select_content(
     return Brief(
         summary_id=summary.id,
         edition=f"{layout.length.value}-{audience.value}",
-        length=layout.length.value,
-        audience=audience.value,
+        length=layout.length,
+        audience=audience,
         title=s.title,
         subtitle=layout.subtitle,
         as_of=as_of,
+        as_of_date=s.as_of,
         notice=s.notice,
         marking=marking,
         author=s.owner or s.department or "",
@@ -781,7 +781,7 @@ _TOOL_WORDS = re.compile(
     r"|\bsee [a-z0-9]+(?:-[a-z0-9]+)+\b|\banchor(?:ed)? grade\b",
     re.IGNORECASE,
 )
-_GRADES = frozenset({"exact", "normalised", "fuzzy", "missing", "unchecked"})
+_GRADES = frozenset(g.value for g in Grade)
 
 
 def tool_words(sections: list[Section], summary: Summary, *, extra: tuple[str, ...] = ()) -> list[str]:

@@ -131,7 +131,7 @@ class ThemeBuilder(Builder):
     def select(self, edition: Edition, trims: Trims | None = None) -> Brief:
         """Select one edition's content from the narrowed summary, titled for the theme."""
         brief = super().select(edition, trims)
-        public = brief.audience == Audience.PUBLIC.value
+        public = brief.audience is Audience.PUBLIC
         heading = (self.theme.plain or self.theme.heading) if public else self.theme.heading
         values = {f.name: getattr(brief, f.name) for f in fields(brief)}
         values.update(

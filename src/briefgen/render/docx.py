@@ -31,21 +31,6 @@ if TYPE_CHECKING:
 __all__ = ["default_reference", "write_docx"]
 
 EMU_PER_TWIP = 635
-_MONTHS = (
-    "january",
-    "february",
-    "march",
-    "april",
-    "may",
-    "june",
-    "july",
-    "august",
-    "september",
-    "october",
-    "november",
-    "december",
-)
-_DATE = re.compile(r"(\d{1,2})\s+([A-Za-z]+)\s+(\d{4})")
 # Only web and mail links become hyperlinks: a file: or javascript: URL in a summary stays plain text.
 _LINK_SCHEMES = re.compile(r"(?i)(https?://|mailto:)")
 _TOC_INSTRUCTION = 'TOC \\o "1-3" \\h \\z \\u'
@@ -91,13 +76,8 @@ def fixed_time(brief: Brief) -> datetime:
     epoch = os.environ.get("SOURCE_DATE_EPOCH", "").strip()
     if epoch.isdigit():
         return datetime.fromtimestamp(int(epoch), UTC).replace(tzinfo=None)
-    match = _DATE.search(brief.as_of)
-    if match and match.group(2).lower() in _MONTHS:
-        day, month, year = int(match.group(1)), _MONTHS.index(match.group(2).lower()) + 1, int(match.group(3))
-        try:
-            return datetime(year, month, day)
-        except ValueError:
-            pass
+    if brief.as_of_date is not None:
+        return datetime(brief.as_of_date.year, brief.as_of_date.month, brief.as_of_date.day)
     return datetime(1980, 1, 1)
 
 

@@ -367,6 +367,7 @@ def report_view(
     entry: SummaryEntry, report: dict[str, Any], links: dict[str, str], note: str | None, theme: str | None
 ) -> dict[str, Any]:
     """Turn a paper's report into what a person reads: words instead of claim ids."""
+    from briefgen.anchoring import Grade
     from briefgen.pool import cached_inputs
 
     summary = entry.summary
@@ -379,7 +380,7 @@ def report_view(
         if claim is None:
             continue
         for index, evidence in enumerate(claim.evidence):
-            grade = grades.get((claim_id, index), "unchecked")
+            grade = grades.get((claim_id, index), Grade.UNCHECKED).value
             counts = per_source.setdefault(evidence.source, {})
             counts[grade] = counts.get(grade, 0) + 1
     sources = [

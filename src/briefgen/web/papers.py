@@ -275,7 +275,9 @@ class PaperService:
     # -- rendering and publishing ----------------------------------------------------------------
 
     def _job(self, entry: SummaryEntry, request: PaperRequest) -> RenderJob:
-        from briefgen.run import _known_fit  # the fit a previous build proved, as the command line reuses it
+        from briefgen.recording import (
+            known_fit,  # the fit a previous build proved, as the command line reuses it
+        )
 
         edition = Edition(
             name=request.stem, length=request.length, audience=request.audience, formats=list(FORMATS)
@@ -287,7 +289,7 @@ class PaperService:
         )
         record = self.manifest().summaries.get(summary_key(entry.file))
         previous = record.papers.get(request.stem) if record is not None else None
-        known = _known_fit(previous, edition, builder, builder.inputs)
+        known = known_fit(previous, edition, builder, builder.inputs)
         return RenderJob(
             summary=entry.file.resolve(),
             edition=edition,
@@ -309,15 +311,15 @@ class PaperService:
         stay; if the lock cannot be had in time, nothing is written and the caller sends the bytes
         it has.
         """
-        from briefgen.regen import output_lock
-        from briefgen.run import _summary_record, record_paper
+        from briefgen.locking import output_lock
+        from briefgen.recording import record_paper, summary_record
 
         inputs = job_builder(job, cached_inputs(entry.file, strict=True)).inputs
         stem = job.edition.name
         try:
             with output_lock(self.out, wait=self.lock_wait):
                 manifest = Manifest.load(self.out)
-                record = _summary_record(manifest, inputs)
+                record = summary_record(manifest, inputs)
                 previous = record.papers.get(stem)
                 if previous is not None and set(paper.files) <= set(previous.outputs):
                     folder = self.out / entry.id
