@@ -146,6 +146,30 @@ def test_a_template_linked_outside_its_folder_is_never_included(project: Path, o
         assert papers(project) == {}
 
 
+def test_a_summary_linked_into_briefs_from_outside_is_refused(project: Path, outside: Path) -> None:
+    # Found by the default briefs/*.yaml, it would be built against its own folder's seeds.
+    (outside / "briefs").mkdir()
+    (outside / "briefs" / "other.yaml").write_text(f"id: other\ntitle: {CANARY}\n", encoding="utf-8")
+    (project / "briefs" / "other.yaml").symlink_to(outside / "briefs" / "other.yaml")
+    for command in ("check", "build", "regen"):
+        result = run(project, command)
+        assert result.returncode == 1, result.stdout + result.stderr
+        line = _one_line_error(result)
+        assert f"briefs/other.yaml: leads outside {project.resolve()}" in line
+    assert papers(project) == {}
+
+
+def test_a_reference_document_linked_outside_the_templates_is_refused(project: Path, outside: Path) -> None:
+    templates = project / "templates"
+    (outside / "reference.docx").write_bytes((templates / "reference.docx").read_bytes())
+    (templates / "reference.docx").unlink()
+    (templates / "reference.docx").symlink_to(outside / "reference.docx")
+    result = run(project, "build", SUMMARY, "--format", "docx")
+    assert result.returncode == 1
+    assert f"reference.docx: leads outside {templates.resolve()}" in _one_line_error(result)
+    assert papers(project) == {}
+
+
 class _Page(http.server.BaseHTTPRequestHandler):
     def do_GET(self) -> None:
         body = b"The two ministers met in Tokyo and agreed to deepen cooperation.\n"

@@ -12,7 +12,8 @@ from typing import TYPE_CHECKING, Annotated, TypeVar
 
 import typer
 
-from briefgen.errors import BriefgenError, LockError, SummaryError, printable
+from briefgen.errors import BriefgenError, LockError, PathError, SummaryError, printable
+from briefgen.paths import project_summaries
 
 if TYPE_CHECKING:
     from briefgen.pool import Renderer
@@ -51,7 +52,11 @@ def _fail(exc: BriefgenError, code: int = 1) -> typer.Exit:
 def _summaries(paths: list[Path] | None) -> list[Path]:
     if paths:
         return paths
-    found = sorted(Path("briefs").glob("*.yaml"))
+    try:
+        found = project_summaries(Path())
+    except PathError as exc:
+        typer.echo(f"error: {exc}", err=True)
+        raise typer.Exit(1) from None
     if not found:
         typer.echo("error: no summaries: pass a file, or run from a folder with briefs/*.yaml", err=True)
         raise typer.Exit(1)

@@ -9,7 +9,8 @@ from typing import Annotated
 
 import typer
 
-from briefgen.errors import BriefgenError, SummaryError
+from briefgen.errors import BriefgenError, PathError, SummaryError
+from briefgen.paths import project_summaries
 
 __all__ = ["check_disputes", "register", "review_changed"]
 
@@ -27,7 +28,11 @@ def _error(exc: BriefgenError) -> typer.Exit:
 def _summary(path: Path | None) -> Path:
     if path is not None:
         return path
-    found = sorted(Path("briefs").glob("*.yaml"))
+    try:
+        found = project_summaries(Path())
+    except PathError as exc:
+        typer.echo(f"error: {exc}", err=True)
+        raise typer.Exit(1) from None
     if len(found) == 1:
         return found[0]
     what = "no summary in briefs/" if not found else f"{len(found)} summaries in briefs/"

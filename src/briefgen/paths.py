@@ -35,6 +35,18 @@ def inside(root: Path, relative: str | Path, *, shown: str | None = None) -> Pat
     return target
 
 
+def project_summaries(root: Path) -> list[Path]:
+    """Return the summaries in `root`/briefs (*.yaml); raise PathError for one that links out of `root`.
+
+    A summary's sources are read relative to the project it lives in: one linked in from elsewhere
+    would make briefgen read (and print) another folder's files.
+    """
+    found = sorted((root / "briefs").glob("*.yaml"))
+    for path in found:
+        inside(root, path.relative_to(root), shown=str(path))
+    return found
+
+
 def kind_of(mode: int) -> str:
     """Name the kind of file a stat mode describes: 'a folder', 'a FIFO (named pipe)'…"""
     if stat.S_ISDIR(mode):

@@ -20,6 +20,7 @@ from docx.shared import Pt, Twips
 
 from briefgen.brief import Block, BlockKind, Brief, CitationStyle, Item, Section, Table
 from briefgen.errors import BuildError
+from briefgen.paths import inside
 from briefgen.render import ooxml, shape
 from briefgen.render.ooxml import element
 
@@ -41,7 +42,8 @@ def default_reference() -> Path:
     """Return templates/reference.docx, honouring $BRIEFGEN_TEMPLATES."""
     from briefgen.render import templates_dir
 
-    return templates_dir() / "reference.docx"
+    # Resolved and kept inside the templates folder, as every template is: a link out is refused.
+    return inside(templates_dir(), "reference.docx")
 
 
 def write_docx(

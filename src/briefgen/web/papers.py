@@ -19,7 +19,7 @@ from typing import Any
 
 from briefgen import __version__
 from briefgen.build import Paper, write_paper
-from briefgen.errors import BriefgenError, LockError, Problem, SummaryError
+from briefgen.errors import BriefgenError, LockError, PathError, Problem, SummaryError
 from briefgen.manifest import (
     Manifest,
     PaperRecord,
@@ -29,6 +29,7 @@ from briefgen.manifest import (
     summary_key,
 )
 from briefgen.model import Audience, Edition, Format, Length, Marking, Summary
+from briefgen.paths import inside
 from briefgen.pool import Renderer, RenderJob, cached_inputs, job_builder
 
 FORMATS = (Format.PDF, Format.DOCX, Format.HTML)  # a page render makes all three: the next asks are sends
@@ -188,12 +189,17 @@ class PaperService:
             files = sorted((self.root / "briefs").glob("*.yaml"))
             entries: dict[Path, SummaryEntry] = {}
             for file in files:
+                display = str(file.relative_to(self.root))
+                try:
+                    inside(self.root, display)
+                except PathError as exc:  # linked in from outside the project: never read
+                    entries[file] = SummaryEntry(file=file, display=display, key=(), failure=str(exc))
+                    continue
                 known = self._entries.get(file)
                 key = self._key(file, known)
                 if known is not None and known.key == key:
                     entries[file] = known
                     continue
-                display = str(file.relative_to(self.root))
                 entry = SummaryEntry(file=file, display=display, key=key)
                 try:
                     report = check_summary(file, display=display, root=self.root, templates=self.templates)
