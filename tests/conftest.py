@@ -6,7 +6,10 @@ them for it to check instead.
 
 from __future__ import annotations
 
+import fcntl
 import logging
+import os
+import pickle
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -57,9 +60,23 @@ SUMMARIES = sorted((ROOT / "briefs").glob("*.yaml"))
 def built(
     request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
 ) -> Iterator[tuple[Path, Results]]:
-    """Build all fifteen papers of a summary once, in PDF, Word and HTML, with the quality gates on."""
-    out = tmp_path_factory.mktemp("out")
+    """Build all fifteen papers of a summary once, in PDF, Word and HTML, with the quality gates on.
+
+    Once for the whole run: under pytest-xdist the first worker to need a summary builds it, under
+    a lock in the folder all workers share, and the others read what it built.
+    """
     summary: Path = request.param
-    results = build_papers(summary, out=out, formats=[Format.PDF, Format.DOCX, Format.HTML])
-    assert not results.failures, results.failures
+    shared = tmp_path_factory.getbasetemp()
+    if os.environ.get("PYTEST_XDIST_WORKER"):
+        shared = shared.parent  # each worker's base is a folder of the run's own
+    out = shared / f"built-{summary.stem}"
+    saved = out / "results.pickle"
+    with (shared / f"built-{summary.stem}.lock").open("w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        if saved.exists():
+            results = pickle.loads(saved.read_bytes())
+        else:
+            results = build_papers(summary, out=out, formats=[Format.PDF, Format.DOCX, Format.HTML])
+            assert not results.failures, results.failures
+            saved.write_bytes(pickle.dumps(results))
     yield out / results.papers[0].brief.summary_id, results
