@@ -6,10 +6,13 @@ them for it to check instead.
 
 from __future__ import annotations
 
+import contextlib
 import fcntl
 import logging
 import os
 import pickle
+import shutil
+import subprocess
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -56,6 +59,23 @@ ROOT = Path(__file__).resolve().parents[1]
 SUMMARIES = sorted((ROOT / "briefs").glob("*.yaml"))
 
 
+def _shared_folder(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """Return the run's temporary folder that every pytest-xdist worker sees (each has its own below)."""
+    base = tmp_path_factory.getbasetemp()
+    return base.parent if os.environ.get("PYTEST_XDIST_WORKER") else base
+
+
+@contextlib.contextmanager
+def _first_one(folder: Path) -> Iterator[bool]:
+    """Hold `folder`'s lock; yield True if no worker has made it yet (then mark it made on success)."""
+    folder.parent.mkdir(parents=True, exist_ok=True)
+    done = folder.with_name(folder.name + ".done")
+    with folder.with_name(folder.name + ".lock").open("w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        yield not done.exists()
+        done.touch()
+
+
 @pytest.fixture(scope="session", params=SUMMARIES, ids=[p.stem for p in SUMMARIES])
 def built(
     request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
@@ -66,17 +86,44 @@ def built(
     a lock in the folder all workers share, and the others read what it built.
     """
     summary: Path = request.param
-    shared = tmp_path_factory.getbasetemp()
-    if os.environ.get("PYTEST_XDIST_WORKER"):
-        shared = shared.parent  # each worker's base is a folder of the run's own
-    out = shared / f"built-{summary.stem}"
+    out = _shared_folder(tmp_path_factory) / f"built-{summary.stem}"
     saved = out / "results.pickle"
-    with (shared / f"built-{summary.stem}.lock").open("w") as lock:
-        fcntl.flock(lock, fcntl.LOCK_EX)
-        if saved.exists():
-            results = pickle.loads(saved.read_bytes())
-        else:
+    with _first_one(out) as first:
+        if first:
             results = build_papers(summary, out=out, formats=[Format.PDF, Format.DOCX, Format.HTML])
             assert not results.failures, results.failures
             saved.write_bytes(pickle.dumps(results))
+        else:
+            results = pickle.loads(saved.read_bytes())
     yield out / results.papers[0].brief.summary_id, results
+
+
+@pytest.fixture(scope="session")
+def word_layout(built: tuple[Path, Results], tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """Return a folder holding each built Word paper as LibreOffice lays it out: <edition>.pdf.
+
+    One LibreOffice run for all fifteen, once for the whole run (as `built`), in a profile of its
+    own so that no other LibreOffice can collide with it.
+    """
+    if shutil.which("libreoffice") is None:
+        pytest.skip("LibreOffice is not installed")
+    folder, results = built
+    word = _shared_folder(tmp_path_factory) / f"word-{folder.name}"
+    with _first_one(word) as first:
+        if first:
+            subprocess.run(
+                [
+                    "libreoffice",
+                    f"-env:UserInstallation=file://{word}-profile",
+                    "--headless",
+                    "--convert-to",
+                    "pdf",
+                    "--outdir",
+                    str(word),
+                    *(str(folder / f"{p.brief.edition}.docx") for p in results.papers),
+                ],
+                check=True,
+                capture_output=True,
+                timeout=600,
+            )
+    return word

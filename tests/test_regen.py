@@ -32,18 +32,17 @@ def _write_summary(project: Path, data: dict[str, object]) -> None:
     )
 
 
-@pytest.fixture()
-def project(tmp_path: Path) -> Path:
-    """A copy of the project naming four editions, with a fourth source cited only by industry papers."""
+def make_project(folder: Path) -> Path:
+    """Copy the project naming four editions, with a fourth source cited only by industry papers."""
     for name in ("briefs", "seeds", "templates"):
-        shutil.copytree(ROOT / name, tmp_path / name)
-    for other in (tmp_path / "briefs").glob("*.yaml"):  # one summary: these tests count its papers
+        shutil.copytree(ROOT / name, folder / name)
+    for other in (folder / "briefs").glob("*.yaml"):  # one summary: these tests count its papers
         if other.name != "uk-japan-2026.yaml":
             other.unlink()
-    (tmp_path / "seeds" / "extra.txt").write_text(
+    (folder / "seeds" / "extra.txt").write_text(
         f"Industry bulletin.\n{EXTRA_SENTENCE}\nOther news follows.\n", encoding="utf-8"
     )
-    data = yaml.safe_load((tmp_path / "briefs" / "uk-japan-2026.yaml").read_text(encoding="utf-8"))
+    data = yaml.safe_load((folder / "briefs" / "uk-japan-2026.yaml").read_text(encoding="utf-8"))
     data["editions"] = [e for e in data["editions"] if e["name"] in EDITIONS]
     data["sources"].append(
         {
@@ -67,8 +66,14 @@ def project(tmp_path: Path) -> Path:
             "evidence": [{"source": "industry-bulletin", "quote": EXTRA_QUOTE}],
         }
     )
-    _write_summary(tmp_path, data)
-    return tmp_path
+    _write_summary(folder, data)
+    return folder
+
+
+@pytest.fixture()
+def project(tmp_path: Path) -> Path:
+    """This test's own copy of the project, not built."""
+    return make_project(tmp_path)
 
 
 def environment(project: Path) -> dict[str, str]:
@@ -101,12 +106,21 @@ def rebuilt_papers(result: subprocess.CompletedProcess[str]) -> list[str]:
     )
 
 
-@pytest.fixture()
-def built(project: Path) -> Path:
-    """The project copy with its four papers built."""
+@pytest.fixture(scope="module")
+def built_once(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The project with its four papers built, once for this module."""
+    project = make_project(tmp_path_factory.mktemp("regen") / "project")
     result = run(project, "build")
     assert result.returncode == 0, result.stderr
     assert len(outputs(project)) == 2 * len(EDITIONS)
+    return project
+
+
+@pytest.fixture()
+def built(built_once: Path, tmp_path: Path) -> Path:
+    """This test's own copy of the built project (the manifest is keyed relative to the project)."""
+    project = tmp_path / "project"
+    shutil.copytree(built_once, project)
     return project
 
 

@@ -9,8 +9,6 @@ from __future__ import annotations
 
 import re
 import shutil
-import subprocess
-from collections.abc import Iterator
 from pathlib import Path
 
 import docx
@@ -20,8 +18,7 @@ from pages import Line, body_and_notes, notes_share, page_lines
 from pypdf import PdfReader
 
 from briefgen.brief import Brief
-from briefgen.model import Format
-from briefgen.run import build_papers
+from briefgen.run import Results
 
 ROOT = Path(__file__).resolve().parents[1]
 SUMMARIES = sorted((ROOT / "briefs").glob("*.yaml"))
@@ -43,35 +40,18 @@ MOST_NOTES = 0.55
 pytestmark = pytest.mark.skipif(shutil.which("libreoffice") is None, reason="LibreOffice is not installed")
 
 
-@pytest.fixture(scope="module", params=SUMMARIES, ids=[p.stem for p in SUMMARIES])
-def papers(
-    request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
-) -> Iterator[tuple[Path, dict[str, Brief]]]:
-    """Build the editions as PDF and Word, and have LibreOffice lay the Word files out as PDF."""
-    out = tmp_path_factory.mktemp("layout")
-    results = build_papers(request.param, out=out, names=EDITIONS, formats=[Format.PDF, Format.DOCX])
-    assert not results.failures, results.failures
-    folder = out / results.papers[0].brief.summary_id
-    subprocess.run(
-        [
-            "libreoffice",
-            f"-env:UserInstallation=file://{out / 'profile'}",
-            "--headless",
-            "--convert-to",
-            "pdf",
-            "--outdir",
-            str(folder / "word"),
-            *(str(folder / f"{edition}.docx") for edition in EDITIONS),
-        ],
-        check=True,
-        capture_output=True,
-        timeout=600,
-    )
-    yield folder, {paper.brief.edition: paper.brief for paper in results.papers}
+@pytest.fixture
+def papers(built: tuple[Path, Results], word_layout: Path) -> tuple[Path, dict[str, Brief], Path]:
+    """Return the built papers' folder, their briefs, and the folder of their Word files laid out as PDF."""
+    folder, results = built
+    return folder, {paper.brief.edition: paper.brief for paper in results.papers}, word_layout
 
 
-def _renderings(folder: Path, edition: str) -> list[tuple[str, Path]]:
-    return [("pdf", folder / f"{edition}.pdf"), ("docx", folder / "word" / f"{edition}.pdf")]
+Papers = tuple[Path, dict[str, Brief], Path]
+
+
+def _renderings(folder: Path, word: Path, edition: str) -> list[tuple[str, Path]]:
+    return [("pdf", folder / f"{edition}.pdf"), ("docx", word / f"{edition}.pdf")]
 
 
 def _headings(brief: Brief) -> set[str]:
@@ -105,10 +85,10 @@ def briefs_summary(folder: Path) -> str:
 
 
 @pytest.mark.parametrize("edition", EDITIONS)
-def test_no_heading_is_the_last_line_of_a_page(papers: tuple[Path, dict[str, Brief]], edition: str) -> None:
-    folder, briefs = papers
+def test_no_heading_is_the_last_line_of_a_page(papers: Papers, edition: str) -> None:
+    folder, briefs, word = papers
     headings = _headings(briefs[edition])
-    for fmt, path in _renderings(folder, edition):
+    for fmt, path in _renderings(folder, word, edition):
         for lines in _after_contents(page_lines(path)):
             body, _ = body_and_notes(lines)
             if body and _is_heading(body[-1], headings):
@@ -119,13 +99,13 @@ def test_no_heading_is_the_last_line_of_a_page(papers: tuple[Path, dict[str, Bri
 
 
 @pytest.mark.parametrize("edition", EDITIONS)
-def test_marking_once_at_the_top_of_page_one(papers: tuple[Path, dict[str, Brief]], edition: str) -> None:
-    folder, briefs = papers
+def test_marking_once_at_the_top_of_page_one(papers: Papers, edition: str) -> None:
+    folder, briefs, word = papers
     marking = briefs[edition].marking
     if marking is None:  # Parliament and public papers are unmarked unless the summary says otherwise
         assert edition.endswith(("parliament", "public"))
         return
-    for fmt, path in _renderings(folder, edition):
+    for fmt, path in _renderings(folder, word, edition):
         first = page_lines(path)[0]
         where = [
             "top" if line.in_header else "foot" if line.in_footer else "body"
@@ -138,16 +118,16 @@ def test_marking_once_at_the_top_of_page_one(papers: tuple[Path, dict[str, Brief
 
 
 @pytest.mark.parametrize("edition", EDITIONS)
-def test_footnotes_leave_room_for_the_text(papers: tuple[Path, dict[str, Brief]], edition: str) -> None:
-    folder, _ = papers
-    for fmt, path in _renderings(folder, edition):
+def test_footnotes_leave_room_for_the_text(papers: Papers, edition: str) -> None:
+    folder, _, word = papers
+    for fmt, path in _renderings(folder, word, edition):
         for number, lines in enumerate(page_lines(path), start=1):
             share = notes_share(lines)
             assert share <= MOST_NOTES, f"{edition}.{fmt} page {number}: footnotes fill {share:.0%}"
 
 
-def test_word_contents_show_the_pages_the_headings_are_on(papers: tuple[Path, dict[str, Brief]]) -> None:
-    folder, _ = papers
+def test_word_contents_show_the_pages_the_headings_are_on(papers: Papers) -> None:
+    folder, _, word = papers
     document = docx.Document(str(folder / "full-officials.docx"))
     entries = []
     for paragraph in document.paragraphs:
@@ -158,7 +138,7 @@ def test_word_contents_show_the_pages_the_headings_are_on(papers: tuple[Path, di
     assert len(entries) > 10
     settings = document.settings.element
     assert settings.find(qn("w:updateFields")) is None  # Word opens it without asking to update
-    pages = page_lines(folder / "word" / "full-officials.pdf")
+    pages = page_lines(word / "full-officials.pdf")
     contents = next(lines for lines in pages if any(line.text == "Contents" for line in lines))
     shown = " ".join(line.text for line in contents)
     where = {}
