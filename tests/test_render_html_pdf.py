@@ -246,9 +246,9 @@ def test_one_footnote_per_item_names_each_source_once() -> None:
 
 def test_links_style() -> None:
     brief = sample_brief(citation_style=CitationStyle.LINKS)
-    cite = Citation(1, "s", "Gov.uk news", "ref", "q", "exact", url="https://www.gov.uk/x?a=1&b=2")
-    bad = Citation(2, "t", "Evil", "ref", "q", "exact", url="javascript:alert(1)")
-    plain = Citation(3, "u", "Paper source", "ref", "q", "exact")
+    cite = Citation(1, "s", "Gov.uk news", "ref", "q", url="https://www.gov.uk/x?a=1&b=2")
+    bad = Citation(2, "t", "Evil", "ref", "q", url="javascript:alert(1)")
+    plain = Citation(3, "u", "Paper source", "ref", "q")
     extra = Section(
         key="links",
         heading="Links",
