@@ -21,6 +21,7 @@ from pathlib import Path
 
 import pytest
 from docx import Document
+from pages import info_text
 from pypdf import PdfReader
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -157,7 +158,7 @@ def test_a_one_page_brief_for_a_minister_from_the_list(server: str, browser: obj
     assert len(reader.pages) == 1
     text = reader.pages[0].extract_text()
     assert text.count("OFFICIAL") >= 2  # the running head and foot (the body does not repeat it)
-    assert reader.metadata["/Classification"] == "OFFICIAL"
+    assert info_text(reader, "/Classification") == "OFFICIAL"
 
     driver.find_element(By.ID, "download-docx").click()
     docx = wait_for_file(downloads, ".docx")

@@ -222,6 +222,7 @@ def test_a_theme_paper_is_named_and_titled_for_its_theme(site: Site) -> None:
     site.published()
     reader = PdfReader(io.BytesIO(response.content))
     assert len(reader.pages) == 1
+    assert reader.metadata is not None
     assert "Critical minerals" in str(reader.metadata.title)
     assert (site.out / SID / "one-page-minister-minerals.pdf").exists()
     assert site.get(f"{API}/one-page-minister.pdf?theme=no-such-theme").status_code == 404

@@ -105,6 +105,7 @@ def test_build_theme_names_the_file_and_titles_the_paper(project: Path) -> None:
     pdf = project / "out-theme" / "uk-japan-2026" / "one-page-minister-minerals.pdf"
     reader = PdfReader(pdf)
     assert len(reader.pages) == 1
+    assert reader.metadata is not None
     assert str(reader.metadata.title).endswith(": Critical minerals and economic security")
     report = json.loads(pdf.with_suffix("").with_suffix(".report.json").read_text(encoding="utf-8"))
     assert report["edition"] == "one-page-minister-minerals"
