@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from briefgen.brief import Brief, CitationStyle, items_of
+from briefgen.brief import Brief, Citation, CitationStyle, items_of
 from briefgen.layouts import Layout, load_layout
 from briefgen.loading import load_summary
 from briefgen.model import Audience, Length, Marking, Summary
@@ -79,7 +79,7 @@ def test_citation_styles_follow_the_audience(summary: Summary) -> None:
     assert parliament.citation_style is CitationStyle.FOOTNOTES
     notes = parliament.footnotes()
     assert [c.number for c in notes] == list(range(1, len(notes) + 1))
-    first = {}
+    first: dict[str, Citation] = {}
     for c in notes:
         first.setdefault(c.source_id, c)
     assert all("\u2018" in c.reference for c in first.values())  # full reference at first use

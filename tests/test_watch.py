@@ -14,6 +14,7 @@ from project import EDITION, SUMMARY, make_project, run
 
 from briefgen import run as run_module
 from briefgen import watch as watch_module
+from briefgen.build import verify_inputs
 from briefgen.errors import LockError
 from briefgen.regen import RegenReport
 from briefgen.watch import watch, watched_files
@@ -78,7 +79,7 @@ def test_a_file_saved_while_a_rebuild_runs_is_rebuilt_after_it(
     """The edit that triggers a rebuild is followed by a second edit while the rebuild runs."""
     rebuilding = threading.Event()
     carry_on = threading.Event()
-    real = run_module.verify_inputs
+    real = verify_inputs  # the function run.py imports, and calls by its name there
 
     def slow_verify(*args: Any, **kwargs: Any) -> Any:
         inputs = real(*args, **kwargs)  # the rebuild has read the summary: now hold it there
