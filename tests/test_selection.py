@@ -26,8 +26,10 @@ def layout(name: str) -> Layout:
     return load_layout(TEMPLATES, name)
 
 
-def select(summary: Summary, name: str, **options: object) -> Brief:
-    return select_content(summary, layout(name), load=layout, **options)  # type: ignore[arg-type]
+def select(
+    summary: Summary, name: str, *, evidence: Evidence | None = None, trims: Trims | None = None
+) -> Brief:
+    return select_content(summary, layout(name), load=layout, evidence=evidence, trims=trims)
 
 
 def test_selection_is_pure_and_repeatable(summary: Summary) -> None:

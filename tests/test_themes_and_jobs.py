@@ -71,7 +71,8 @@ def test_errors_cross_the_process_boundary_whole() -> None:
         assert str(back) == str(error) or "a bug" in str(back)
         if not isinstance(error, ValueError):
             assert type(back) is type(error)
-    assert unpack_error(pack_error(problem)).problems == problem.problems  # type: ignore[attr-defined]
+    back = unpack_error(pack_error(problem))
+    assert isinstance(back, SummaryError) and back.problems == problem.problems
 
 
 @pytest.fixture(scope="module")
