@@ -1,5 +1,7 @@
 """Read a PDF's pages as lines with their height on the page and type size, for layout checks.
 
+Also reads a text entry of its document information, which pypdf types as any PDF object.
+
 Works on the PDFs WeasyPrint writes and on those LibreOffice makes of the Word files: an A4 page
 with 20 mm top and bottom margins, body text of 10.5pt and up, footnotes of 8.5pt.
 """
@@ -76,3 +78,12 @@ def notes_share(lines: list[Line]) -> float:
         return 0.0
     top = notes[0].y + notes[0].size
     return (top - BODY_BOTTOM) / (BODY_TOP - BODY_BOTTOM)
+
+
+def info_text(reader: PdfReader, key: str) -> str:
+    """Return a text entry of a PDF's document information: "/Title", "/Classification", …"""
+    info = reader.metadata
+    assert info is not None, "the PDF has no document information"
+    value = info[key]
+    assert isinstance(value, str), f"{key} is not text: {value!r}"  # a TextStringObject is a str
+    return value

@@ -170,7 +170,9 @@ def _mutate(data: dict[str, object], rng: random.Random) -> str:
         claim["sensitivity"] = "OFFICIAL-SENSITIVE"
         return f"{claim['id']}: sensitive"
     victim = claims.pop(rng.randrange(len(claims)))
-    for dispute in data.get("disputes") or []:  # type: ignore[attr-defined]
+    disputes = data.get("disputes") or []
+    assert isinstance(disputes, list)
+    for dispute in disputes:
         dispute["claims"] = [c for c in dispute.get("claims", []) if c != victim["id"]]
     return f"{victim['id']}: removed"
 

@@ -18,10 +18,15 @@ import time
 import urllib.request
 from collections.abc import Iterator
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import pytest
 from docx import Document
+from pages import info_text
 from pypdf import PdfReader
+
+if TYPE_CHECKING:
+    from selenium.webdriver.remote.webdriver import WebDriver
 
 ROOT = Path(__file__).resolve().parents[1]
 BRIEFGEN = str(Path(sys.executable).parent / "briefgen")
@@ -85,7 +90,7 @@ def downloads(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 
 @pytest.fixture(scope="module")
-def browser(tmp_path_factory: pytest.TempPathFactory, downloads: Path) -> Iterator[object]:
+def browser(tmp_path_factory: pytest.TempPathFactory, downloads: Path) -> Iterator[WebDriver]:
     from selenium import webdriver
     from selenium.webdriver.chrome.service import Service
 
@@ -124,13 +129,14 @@ def wait_for_file(folder: Path, suffix: str, timeout: float = 60) -> Path:
     raise AssertionError(f"no {suffix} file was downloaded; have {sorted(p.name for p in folder.iterdir())}")
 
 
-def test_a_one_page_brief_for_a_minister_from_the_list(server: str, browser: object, downloads: Path) -> None:
+def test_a_one_page_brief_for_a_minister_from_the_list(
+    server: str, browser: WebDriver, downloads: Path
+) -> None:
     from selenium.webdriver.common.by import By
-    from selenium.webdriver.remote.webdriver import WebDriver
     from selenium.webdriver.support import expected_conditions
     from selenium.webdriver.support.ui import WebDriverWait
 
-    driver: WebDriver = browser  # type: ignore[assignment]
+    driver = browser
     driver.get(server + "/")
     assert "Briefing papers" in driver.title
     rows = driver.find_elements(By.CSS_SELECTOR, "#summaries tbody tr")
@@ -157,7 +163,7 @@ def test_a_one_page_brief_for_a_minister_from_the_list(server: str, browser: obj
     assert len(reader.pages) == 1
     text = reader.pages[0].extract_text()
     assert text.count("OFFICIAL") >= 2  # the running head and foot (the body does not repeat it)
-    assert reader.metadata["/Classification"] == "OFFICIAL"
+    assert info_text(reader, "/Classification") == "OFFICIAL"
 
     driver.find_element(By.ID, "download-docx").click()
     docx = wait_for_file(downloads, ".docx")
@@ -170,13 +176,12 @@ def test_a_one_page_brief_for_a_minister_from_the_list(server: str, browser: obj
     assert "Recommendation" in body or "recommend" in body.lower()
 
 
-def test_signing_in_opens_a_sensitive_paper(server: str, browser: object) -> None:
+def test_signing_in_opens_a_sensitive_paper(server: str, browser: WebDriver) -> None:
     from selenium.webdriver.common.by import By
-    from selenium.webdriver.remote.webdriver import WebDriver
     from selenium.webdriver.support import expected_conditions
     from selenium.webdriver.support.ui import WebDriverWait
 
-    driver: WebDriver = browser  # type: ignore[assignment]
+    driver = browser
     driver.get(server + "/summaries/uk-japan-2026?length=short&audience=minister&format=pdf&action=show")
     assert "Sign in to see this paper" in driver.find_element(By.TAG_NAME, "h1").text
     driver.find_element(By.PARTIAL_LINK_TEXT, "Sign in").click()

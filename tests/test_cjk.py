@@ -13,6 +13,7 @@ import docx
 import pytest
 from docx.oxml.ns import qn
 from pypdf import PdfReader
+from pypdf.generic import DictionaryObject
 
 from briefgen.check import check_summary
 from briefgen.glyphs import FALLBACK_FAMILY, uncovered
@@ -68,7 +69,11 @@ def _fonts(reader: PdfReader) -> dict[str, Any]:
     """Return the font descriptor of every font on every page, by base font name."""
     fonts: dict[str, Any] = {}
     for page in reader.pages:
-        for ref in page["/Resources"]["/Font"].values():
+        resources = page["/Resources"]
+        assert isinstance(resources, DictionaryObject)
+        fonts_of_page = resources["/Font"]
+        assert isinstance(fonts_of_page, DictionaryObject)
+        for ref in fonts_of_page.values():
             font = ref.get_object()
             if "/DescendantFonts" in font:  # a composite (CID) font describes its one descendant
                 font = font["/DescendantFonts"][0].get_object()

@@ -5,6 +5,7 @@ from __future__ import annotations
 import http.server
 import json
 import os
+import subprocess
 import threading
 import time
 from collections.abc import Iterator
@@ -36,7 +37,7 @@ def project(tmp_path: Path) -> Path:
     return make_project(tmp_path / "project")
 
 
-def _one_line_error(result: Any) -> str:
+def _one_line_error(result: subprocess.CompletedProcess[str]) -> str:
     """Return the run's one error line, after checking it has no traceback and no canary."""
     output = result.stdout + result.stderr
     assert "Traceback" not in output, output

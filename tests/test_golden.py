@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import os
 import re
+from collections.abc import Callable
 from pathlib import Path
 
 import docx
@@ -76,8 +77,8 @@ def built(tmp_path_factory: pytest.TempPathFactory) -> Path:
         ("one-page-minister.docx.txt", lambda folder: docx_structure(folder / "one-page-minister.docx")),
     ],
 )
-def test_golden(built: Path, name: str, make: object) -> None:
-    actual = make(built)  # type: ignore[operator]
+def test_golden(built: Path, name: str, make: Callable[[Path], str]) -> None:
+    actual = make(built)
     golden = GOLDEN / name
     if UPDATE:
         golden.parent.mkdir(exist_ok=True)

@@ -11,6 +11,7 @@ import pytest
 from project import SUMMARY, make_project, run
 from sample import sample_brief
 
+from briefgen.brief import Item
 from briefgen.errors import printable
 from briefgen.render.html import render_html
 
@@ -69,7 +70,7 @@ def _with_long_words(value: Any) -> Any:
     if not dataclasses.is_dataclass(value) or isinstance(value, type):
         return value
     changes = {f.name: _with_long_words(getattr(value, f.name)) for f in dataclasses.fields(value) if f.init}
-    if type(value).__name__ == "Item":
+    if isinstance(value, Item):
         changes["text"] = f"{WORD} {value.text}"
     return dataclasses.replace(value, **changes)
 

@@ -112,7 +112,7 @@ def test_ten_megabytes_of_text() -> None:
 
 
 def test_largest_allowed_file_of_unknown_keys() -> None:
-    lines = []
+    lines: list[str] = []
     size = 0
     while size < MAX_BYTES - 100:
         line = f"key{len(lines)}: some value\n"

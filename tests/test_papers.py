@@ -6,6 +6,7 @@ import io
 import itertools
 import re
 import zipfile
+from collections.abc import Sequence
 from pathlib import Path
 from xml.sax.saxutils import escape
 
@@ -15,6 +16,8 @@ from docx.oxml.ns import qn
 from lxml import etree
 from pages import NOTE_SIZE, body_and_notes, page_lines
 from pypdf import PdfReader
+from pypdf.generic import Destination
+from word_styles import style_name
 
 from briefgen.anchoring import read_sources
 from briefgen.brief import Brief, items_of
@@ -70,14 +73,15 @@ def _pdf_body_text(path: Path) -> str:
     return _flat(re.sub(r"(?<=[^\W\d])-\n", "-", "\n".join(lines)))
 
 
-def _outline(entries: list[object]) -> list[str]:
+def _outline(entries: Sequence[object]) -> list[str]:
     """Flatten a PDF outline into its titles."""
     titles: list[str] = []
     for entry in entries:
         if isinstance(entry, list):
             titles.extend(_outline(entry))
         else:
-            titles.append(str(entry.title))  # type: ignore[attr-defined]
+            assert isinstance(entry, Destination), entry
+            titles.append(str(entry.title))
     return titles
 
 
@@ -131,8 +135,10 @@ def test_marking_on_every_page_top_and_bottom(built: tuple[Path, Results], editi
         assert max(found) > 780 and min(found) < 60, f"page {number}: marking not top and bottom: {found}"
         # Once at the top and once at the foot: the body does not print it again (page 1 had it twice).
         assert len(found) == 2, f"page {number}: the marking is printed {len(found)} times: {found}"
-    assert brief.marking in (reader.metadata.get("/Keywords") or "")
-    assert reader.metadata.get("/Classification") == brief.marking
+    info = reader.metadata
+    assert info is not None
+    assert brief.marking in (info.get("/Keywords") or "")
+    assert info.get("/Classification") == brief.marking
     # In Word the header part carries it (the footer too), and the body does not repeat it.
     document = docx.Document(str(folder / f"{edition}.docx"))
     for section in document.sections:
@@ -220,12 +226,12 @@ def test_full_paper_has_cover_contents_disputes_and_annexes(built: tuple[Path, R
     for entry in spelt:  # each acronym spelt out once, at its first use
         assert f"{entry.expansion.lower()} ({entry.term.lower()})" in text.lower(), entry.term
     document = docx.Document(str(folder / "full-officials.docx"))
-    styles = [p.style.name for p in document.paragraphs if p.style.name.startswith("Heading")]
+    styles = [style_name(p) for p in document.paragraphs if style_name(p).startswith("Heading")]
     assert styles[0] == "Heading 1" and "Heading 2" in styles
     xml = document.element.xml
     assert 'TOC \\o "1-3"' in xml
     # The contents carry page numbers as written, so Word need not update fields (and ask) to show them.
-    toc = [p.text for p in document.paragraphs if p.style.name.startswith("toc")]
+    toc = [p.text for p in document.paragraphs if style_name(p).startswith("toc")]
     assert toc and all(re.search(r"\t\d+$", entry) for entry in toc), toc
     assert "updateFields" not in document.settings.element.xml
 
@@ -294,7 +300,7 @@ def test_headings_are_in_order_and_at_most_three_levels_deep(
     levels = [int(level) for level in re.findall(r"<h([1-6])[ >]", html)]
     assert levels[0] == 1 and max(levels) <= 3
     assert all(b - a <= 1 for a, b in itertools.pairwise(levels)), levels
-    styles = {p.style.name for p in docx.Document(str(folder / f"{edition}.docx")).paragraphs}
+    styles = {style_name(p) for p in docx.Document(str(folder / f"{edition}.docx")).paragraphs}
     assert not {"Heading 3", "Heading 4"} & styles
 
 

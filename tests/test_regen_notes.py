@@ -26,6 +26,7 @@ from test_regen import ROOT, rebuilt_papers, run
 from briefgen.changes import MAX_LISTED, QuoteChange, QuoteEvent, change_note, rebuilt_line
 from briefgen.locking import read_summary_id
 from briefgen.manifest import PaperRecord, fit_key
+from briefgen.model import Summary
 from briefgen.selection import Evidence
 
 SUMMARY = "briefs/uk-japan-2026.yaml"
@@ -209,9 +210,19 @@ def _record(claims: dict[str, Any], shown: dict[str, Any]) -> PaperRecord:
     )
 
 
+def _summary_without_claims() -> Summary:
+    """Return a Summary with no claims and no other field set: change_note reads only its claims.
+
+    No valid summary is without claims, so it is built unvalidated. Its fields go in as a mapping:
+    the pydantic plugin types model_construct as if it validated, with every required field named.
+    """
+    fields: dict[str, Any] = {"claims": []}
+    return Summary.model_construct(**fields)
+
+
 def test_a_note_against_an_old_record_says_what_it_cannot_know_and_does_not_crash() -> None:
     from briefgen.brief import Brief, CitationStyle
-    from briefgen.model import Audience, Length, Summary
+    from briefgen.model import Audience, Length
 
     brief = Brief(
         summary_id="s",
@@ -235,9 +246,15 @@ def test_a_note_against_an_old_record_says_what_it_cannot_know_and_does_not_cras
         sections=(),
         included=("a",),
     )
-    summary = Summary.model_construct(claims=[])
+    summary = _summary_without_claims()
     old = _record({"a": {"text": "Old full.", "priority": 2, "evidence": []}}, {})
-    new_entry = {"text": "New full.", "short": "Short.", "plain": None, "priority": 2, "evidence": []}
+    new_entry: dict[str, object] = {
+        "text": "New full.",
+        "short": "Short.",
+        "plain": None,
+        "priority": 2,
+        "evidence": [],
+    }
     new = _record({"a": {**new_entry, "printed": ["text"]}}, {"timeline": {"2026-01-31#1": "x"}})
     note = change_note("s/short-officials", old, new, brief, summary, [])
     assert (
@@ -250,7 +267,7 @@ def test_a_note_against_an_old_record_says_what_it_cannot_know_and_does_not_cras
 
 def test_timeline_entries_and_disputes_are_compared_by_fingerprint() -> None:
     from briefgen.brief import Brief, CitationStyle
-    from briefgen.model import Audience, Length, Summary
+    from briefgen.model import Audience, Length
 
     brief = Brief(
         summary_id="s",
@@ -280,7 +297,7 @@ def test_timeline_entries_and_disputes_are_compared_by_fingerprint() -> None:
         {},
         {**shown, "disputes": {"d1": "1b"}, "timeline": {"2026-01-31#1": "a", "2026-01-31#2": "b"}},
     )
-    note = change_note("s/full-officials", old, new, brief, Summary.model_construct(claims=[]), [])
+    note = change_note("s/full-officials", old, new, brief, _summary_without_claims(), [])
     assert "## Where sources differ\n\n- `d1`: changed\n- `d2`: no longer shown" in note
     assert "## Timeline\n\n- entry of 2026-01-31 (2): added" in note
 

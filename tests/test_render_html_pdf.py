@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
+import importlib
 import io
 import os
 import re
@@ -15,16 +16,17 @@ from typing import Any
 
 import pytest
 from pypdf import PdfReader
-from pypdf.generic import DictionaryObject
+from pypdf.generic import BooleanObject, DictionaryObject, StreamObject
 
 sys.path.insert(0, str(Path(__file__).parent))
 
+from pages import info_text
 from sample import sample_brief
 
 from briefgen.brief import Block, BlockKind, Brief, Citation, CitationStyle, Item, Section
 from briefgen.errors import BuildError
 from briefgen.render import assets_dir
-from briefgen.render.html import render_html
+from briefgen.render.html import Media, render_html
 
 A4 = (595.28, 841.89)
 QUOTE_1 = "held a meeting lasting approximately 20 minutes"
@@ -128,9 +130,9 @@ def _assert_no_connection(server: socket.socket) -> None:
 
 
 @pytest.mark.parametrize("media", ["print", "screen"])
-def test_item_text_is_escaped(media: str) -> None:
+def test_item_text_is_escaped(media: Media) -> None:
     brief = _with_item_text(sample_brief(), "<script>alert('x')</script> & <b>bold</b>")
-    html = render_html(brief, media=media)  # type: ignore[arg-type]
+    html = render_html(brief, media=media)
     assert "<script>" not in html
     assert "&lt;script&gt;alert(&#39;x&#39;)&lt;/script&gt; &amp; &lt;b&gt;" in html
 
@@ -210,7 +212,7 @@ def test_page_break_before_marks_a_long_section_only() -> None:
 
 def test_public_paper_has_no_marking() -> None:
     for media in ("print", "screen"):
-        html = render_html(dataclasses.replace(sample_brief(), marking=None), media=media)  # type: ignore[arg-type]
+        html = render_html(dataclasses.replace(sample_brief(), marking=None), media=media)
         assert 'class="marking"' not in html and "data-marking" not in html
         assert "Classification" not in html
 
@@ -246,9 +248,9 @@ def test_one_footnote_per_item_names_each_source_once() -> None:
 
 def test_links_style() -> None:
     brief = sample_brief(citation_style=CitationStyle.LINKS)
-    cite = Citation(1, "s", "Gov.uk news", "ref", "q", "exact", url="https://www.gov.uk/x?a=1&b=2")
-    bad = Citation(2, "t", "Evil", "ref", "q", "exact", url="javascript:alert(1)")
-    plain = Citation(3, "u", "Paper source", "ref", "q", "exact")
+    cite = Citation(1, "s", "Gov.uk news", "ref", "q", url="https://www.gov.uk/x?a=1&b=2")
+    bad = Citation(2, "t", "Evil", "ref", "q", url="javascript:alert(1)")
+    plain = Citation(3, "u", "Paper source", "ref", "q")
     extra = Section(
         key="links",
         heading="Links",
@@ -347,23 +349,28 @@ def test_table_header_row(footnoted_pdf: bytes) -> None:
 
 def test_metadata(footnoted_pdf: bytes) -> None:
     reader = _reader(footnoted_pdf)
-    meta = reader.metadata
-    assert meta is not None
-    assert meta["/Title"] == "UK–Japan defence and security partnership"
-    assert meta["/Author"] == "Policy Analysis Unit"
-    assert meta["/Subject"] == "The January 2026 UK–Japan defence and security partnership"
-    assert meta["/Keywords"] == "OFFICIAL, UK, Japan, defence"
-    assert meta["/Creator"] == "briefgen"
-    assert meta["/Classification"] == "OFFICIAL"
+    assert info_text(reader, "/Title") == "UK–Japan defence and security partnership"
+    assert info_text(reader, "/Author") == "Policy Analysis Unit"
+    assert info_text(reader, "/Subject") == "The January 2026 UK–Japan defence and security partnership"
+    assert info_text(reader, "/Keywords") == "OFFICIAL, UK, Japan, defence"
+    assert info_text(reader, "/Creator") == "briefgen"
+    assert info_text(reader, "/Classification") == "OFFICIAL"
     root = reader.trailer["/Root"]
-    assert root["/Lang"] == "en-GB"
-    xmp = root["/Metadata"].get_object().get_data()
-    assert b'pdfuaid:part="1"' in xmp
+    assert isinstance(root, DictionaryObject)
+    lang = root["/Lang"]
+    assert isinstance(lang, str) and lang == "en-GB"
+    xmp = root["/Metadata"].get_object()
+    assert isinstance(xmp, StreamObject)
+    assert b'pdfuaid:part="1"' in xmp.get_data()
 
 
 def test_pdf_is_tagged(footnoted_pdf: bytes) -> None:
     root = _reader(footnoted_pdf).trailer["/Root"]
-    assert root["/MarkInfo"]["/Marked"].value is True
+    assert isinstance(root, DictionaryObject)
+    mark_info = root["/MarkInfo"]
+    assert isinstance(mark_info, DictionaryObject)
+    marked = mark_info["/Marked"]
+    assert isinstance(marked, BooleanObject) and marked.value is True
     tags = _struct_tags(root["/StructTreeRoot"], set())
     assert {"/H1", "/H2", "/H3", "/P", "/L", "/LI", "/Table", "/TH", "/TD"} <= tags
 
@@ -379,7 +386,10 @@ def test_fonts_are_embedded(footnoted_pdf: bytes) -> None:
     reader = _reader(footnoted_pdf)
     seen: set[str] = set()
     for page in reader.pages:
-        fonts = page["/Resources"]["/Font"]
+        resources = page["/Resources"]
+        assert isinstance(resources, DictionaryObject)
+        fonts = resources["/Font"]
+        assert isinstance(fonts, DictionaryObject)
         for ref in fonts.values():
             font = ref.get_object()
             descendants = [d.get_object() for d in font.get("/DescendantFonts", [])] or [font]
@@ -413,9 +423,7 @@ def test_byte_identical_across_processes(footnoted_pdf: bytes) -> None:
 def test_source_date_epoch_dates_the_pdf(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("SOURCE_DATE_EPOCH", "1767225600")  # 2026-01-01T00:00:00Z
     first = _pdf(sample_brief())
-    meta = _reader(first).metadata
-    assert meta is not None
-    assert meta["/CreationDate"].startswith("D:20260101000000")
+    assert info_text(_reader(first), "/CreationDate").startswith("D:20260101000000")
     assert _pdf(sample_brief()) == first
 
 
@@ -486,7 +494,9 @@ def test_hostile_html_leaks_nothing_into_the_pdf(
     closed_port: tuple[socket.socket, int], weasyprint_logs: list[str]
 ) -> None:
     """Render past the refusals (as WeasyPrint alone would) and check what reached the PDF."""
-    from briefgen.render.pdf import AssetFetcher, weasyprint  # imports WeasyPrint quietly
+    from briefgen.render.pdf import AssetFetcher  # imports WeasyPrint quietly: before the line below
+
+    weasyprint = importlib.import_module("weasyprint")
 
     server, port = closed_port
     fetcher = AssetFetcher()

@@ -112,10 +112,10 @@ def workers(redis_url: str, tmp_path: Path) -> Iterator[list[subprocess.Popen[by
         client.close()
 
 
-def run(project: Path, *args: str, **kwargs: object) -> subprocess.CompletedProcess[str]:
+def run(project: Path, *args: str) -> subprocess.CompletedProcess[str]:
     env = {**os.environ, "BRIEFGEN_TEMPLATES": str(project / "templates")}
-    return subprocess.run(  # type: ignore[call-overload, no-any-return]
-        [BRIEFGEN, *args], cwd=project, env=env, capture_output=True, text=True, timeout=600, **kwargs
+    return subprocess.run(
+        [BRIEFGEN, *args], cwd=project, env=env, capture_output=True, text=True, timeout=600
     )
 
 

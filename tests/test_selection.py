@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from briefgen.brief import Brief, CitationStyle, items_of
+from briefgen.brief import Brief, Citation, CitationStyle, items_of
 from briefgen.layouts import Layout, load_layout
 from briefgen.loading import load_summary
 from briefgen.model import Audience, Length, Marking, Summary
@@ -26,8 +26,10 @@ def layout(name: str) -> Layout:
     return load_layout(TEMPLATES, name)
 
 
-def select(summary: Summary, name: str, **options: object) -> Brief:
-    return select_content(summary, layout(name), load=layout, **options)  # type: ignore[arg-type]
+def select(
+    summary: Summary, name: str, *, evidence: Evidence | None = None, trims: Trims | None = None
+) -> Brief:
+    return select_content(summary, layout(name), load=layout, evidence=evidence, trims=trims)
 
 
 def test_selection_is_pure_and_repeatable(summary: Summary) -> None:
@@ -79,7 +81,7 @@ def test_citation_styles_follow_the_audience(summary: Summary) -> None:
     assert parliament.citation_style is CitationStyle.FOOTNOTES
     notes = parliament.footnotes()
     assert [c.number for c in notes] == list(range(1, len(notes) + 1))
-    first = {}
+    first: dict[str, Citation] = {}
     for c in notes:
         first.setdefault(c.source_id, c)
     assert all("\u2018" in c.reference for c in first.values())  # full reference at first use

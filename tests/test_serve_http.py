@@ -51,8 +51,10 @@ class Site:
         self.out = project / "out"
         self.pool = pool
 
-    def get(self, path: str, **kwargs: object) -> httpx.Response:
-        return httpx.get(self.base + path, timeout=120, **kwargs)  # type: ignore[arg-type]
+    def get(
+        self, path: str, *, headers: dict[str, str] | None = None, follow_redirects: bool = False
+    ) -> httpx.Response:
+        return httpx.get(self.base + path, timeout=120, headers=headers, follow_redirects=follow_redirects)
 
     def published(self) -> None:
         """Wait until every rendered paper has been written to out/."""
@@ -91,6 +93,7 @@ def site(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Site]:
         lock_wait=1.0,
     )
     port = free_port()
+    # build_app returns object, so that importing briefgen.web loads no Starlette: as in `briefgen serve`.
     config = uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning", ws="none", lifespan="on")  # type: ignore[arg-type]
     server = uvicorn.Server(config)
     thread = threading.Thread(target=server.run, daemon=True)
@@ -222,6 +225,7 @@ def test_a_theme_paper_is_named_and_titled_for_its_theme(site: Site) -> None:
     site.published()
     reader = PdfReader(io.BytesIO(response.content))
     assert len(reader.pages) == 1
+    assert reader.metadata is not None
     assert "Critical minerals" in str(reader.metadata.title)
     assert (site.out / SID / "one-page-minister-minerals.pdf").exists()
     assert site.get(f"{API}/one-page-minister.pdf?theme=no-such-theme").status_code == 404

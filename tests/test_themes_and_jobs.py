@@ -71,7 +71,8 @@ def test_errors_cross_the_process_boundary_whole() -> None:
         assert str(back) == str(error) or "a bug" in str(back)
         if not isinstance(error, ValueError):
             assert type(back) is type(error)
-    assert unpack_error(pack_error(problem)).problems == problem.problems  # type: ignore[attr-defined]
+    back = unpack_error(pack_error(problem))
+    assert isinstance(back, SummaryError) and back.problems == problem.problems
 
 
 @pytest.fixture(scope="module")
@@ -105,6 +106,7 @@ def test_build_theme_names_the_file_and_titles_the_paper(project: Path) -> None:
     pdf = project / "out-theme" / "uk-japan-2026" / "one-page-minister-minerals.pdf"
     reader = PdfReader(pdf)
     assert len(reader.pages) == 1
+    assert reader.metadata is not None
     assert str(reader.metadata.title).endswith(": Critical minerals and economic security")
     report = json.loads(pdf.with_suffix("").with_suffix(".report.json").read_text(encoding="utf-8"))
     assert report["edition"] == "one-page-minister-minerals"

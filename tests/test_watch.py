@@ -12,7 +12,7 @@ from typing import Any
 import pytest
 from project import EDITION, SUMMARY, make_project, run
 
-from briefgen import run as run_module
+from briefgen import build as build_module
 from briefgen import watch as watch_module
 from briefgen.errors import LockError
 from briefgen.regen import RegenReport
@@ -78,7 +78,7 @@ def test_a_file_saved_while_a_rebuild_runs_is_rebuilt_after_it(
     """The edit that triggers a rebuild is followed by a second edit while the rebuild runs."""
     rebuilding = threading.Event()
     carry_on = threading.Event()
-    real = run_module.verify_inputs
+    real = build_module.verify_inputs
 
     def slow_verify(*args: Any, **kwargs: Any) -> Any:
         inputs = real(*args, **kwargs)  # the rebuild has read the summary: now hold it there
@@ -86,7 +86,8 @@ def test_a_file_saved_while_a_rebuild_runs_is_rebuilt_after_it(
         carry_on.wait(timeout=60)
         return inputs
 
-    monkeypatch.setattr(run_module, "verify_inputs", slow_verify)
+    # regen's rebuild imports it from briefgen.build when it runs, so it finds this one there.
+    monkeypatch.setattr(build_module, "verify_inputs", slow_verify)
     summary = built / SUMMARY
     lines: list[str] = []
     thread = _watch_in_thread(built, lines, rounds=60)
