@@ -8,6 +8,7 @@ is a Table whose cells are read with their date and column.
 
 from __future__ import annotations
 
+import functools
 import io
 import re
 from collections import Counter
@@ -179,7 +180,9 @@ class _Tree:
         return reached
 
 
+@functools.cache
 def _tree(path: Path) -> _Tree:
+    """Read a PDF's tags and text once for all the tests here: pypdf's text extraction is the slow part."""
     reader = PdfReader(io.BytesIO(path.read_bytes()))
     page_of = {p.indirect_reference.idnum: i for i, p in enumerate(reader.pages) if p.indirect_reference}
     return _Tree(reader, [_page_text(p) for p in reader.pages], page_of)
@@ -203,6 +206,29 @@ def test_running_header_and_footer_are_artifacts_not_content(built: tuple[Path, 
             # Every piece of text is either an artifact or tagged content the structure tree reaches.
             assert drawn.untracked == [], where
             assert set(drawn.tagged) <= reached.get(index, set()), where
+
+
+def test_each_table_is_one_table_element_with_one_header_row(built: tuple[Path, Results]) -> None:
+    # WeasyPrint tags a table once per page it runs over, repeating its header row; briefgen joins
+    # the fragments (render/table_tags.py) and makes the repeated header rows artifacts.
+    folder, results = built
+    joined = 0
+    for paper in results.papers:
+        tree = _tree(folder / f"{paper.brief.name}.pdf")
+        tables = [e for e in tree.elements() if e.get("/S") == "/Table"]
+        expected = [
+            block.table for s in paper.brief.sections for block in s.blocks if block.table is not None
+        ]
+        assert len(tables) == len(expected), paper.brief.name
+        for table, source in zip(tables, expected, strict=True):
+            rows = _table_rows(tree, table)
+            assert [re.sub(r"\s", "", tree.text(cell)) for cell in rows[0]] == [
+                re.sub(r"\s", "", header) for header in source.header
+            ], paper.brief.name
+            assert len(rows) == 1 + len(source.rows), paper.brief.name  # one header row, every body row
+            pages = {row.raw_get("/Pg").idnum for row in tree.elements(table) if row.get("/S") == "/TR"}
+            joined += len(pages) > 1
+    assert joined  # some table runs over a page break in each summary's papers
 
 
 def _table_rows(tree: _Tree, table: DictionaryObject) -> list[list[DictionaryObject]]:
@@ -230,7 +256,6 @@ def test_timeline_is_a_table_read_by_date_and_column(built: tuple[Path, Results]
         if not timelines:
             continue
         tree = _tree(folder / f"{paper.brief.name}.pdf")
-        # WeasyPrint tags a table once per page it runs over, repeating its header row (README).
         fragments = [
             rows
             for table in tree.elements()
@@ -238,7 +263,9 @@ def test_timeline_is_a_table_read_by_date_and_column(built: tuple[Path, Results]
             and (rows := _table_rows(tree, table))
             and [tree.text(cell).strip() for cell in rows[0]] == ["Date", "Event"]
         ]
-        assert fragments, f"{paper.brief.name}.pdf: no Table with Date and Event headers"
+        assert len(fragments) == 1, (
+            f"{paper.brief.name}.pdf: {len(fragments)} Tables with Date and Event headers"
+        )
         dates = []
         for rows in fragments:
             date_header, event_header = rows[0]

@@ -22,7 +22,7 @@ import pydyf
 from briefgen.errors import BuildError
 
 
-def _number(reference: Any) -> int:
+def number_of(reference: Any) -> int:
     """Return the object number of a pydyf reference (b"12 0 R")."""
     if isinstance(reference, pydyf.Object):
         return int(reference.number)
@@ -40,7 +40,7 @@ def _kids(element: pydyf.Dictionary) -> list[Any]:
 def _reachable(objects: list[Any], root: pydyf.Dictionary) -> set[int]:
     """Return the object numbers of the structure elements the structure tree reaches."""
     seen: set[int] = set()
-    pending = [_number(reference) for reference in _kids(root)]
+    pending = [number_of(reference) for reference in _kids(root)]
     while pending:
         number = pending.pop()
         if number in seen:
@@ -49,7 +49,7 @@ def _reachable(objects: list[Any], root: pydyf.Dictionary) -> set[int]:
         if not isinstance(element, dict) or element.get("Type") != "/StructElem":
             continue  # an OBJR (link annotation) or an MCID dictionary
         seen.add(number)
-        pending.extend(_number(kid) for kid in _kids(element) if not isinstance(kid, int))
+        pending.extend(number_of(kid) for kid in _kids(element) if not isinstance(kid, int))
     return seen
 
 
@@ -58,7 +58,7 @@ def _page_streams(pdf: pydyf.PDF) -> list[pydyf.Stream]:
     streams = []
     for page_number in kids[::3]:  # pydyf lists a page as number, 0, "R"
         contents = pdf.objects[page_number]["Contents"]
-        stream = pdf.objects[_number(contents)]
+        stream = pdf.objects[number_of(contents)]
         if not isinstance(stream, pydyf.Stream):
             raise BuildError(f"page object {page_number} has no single content stream")
         streams.append(stream)
@@ -97,19 +97,19 @@ def mark_pagination_artifacts(pdf: pydyf.PDF) -> int:
     if "StructTreeRoot" not in pdf.catalog:
         return 0
     objects = pdf.objects
-    root = objects[_number(pdf.catalog["StructTreeRoot"])]
+    root = objects[number_of(pdf.catalog["StructTreeRoot"])]
     reachable = _reachable(objects, root)
-    nums = objects[_number(root["ParentTree"])]["Nums"]
+    nums = objects[number_of(root["ParentTree"])]["Nums"]
     streams = _page_streams(pdf)
-    pages = {_number(reference): index for index, reference in enumerate(pdf.page_references)}
+    pages = {number_of(reference): index for index, reference in enumerate(pdf.page_references)}
     detached: set[int] = set()
     changed = 0
     for key, value in zip(nums[::2], nums[1::2], strict=True):
         if key >= len(streams):  # an annotation's StructParent: its element must be in the tree
-            if _number(value) not in reachable:
+            if number_of(value) not in reachable:
                 raise BuildError(f"annotation {key} belongs to a structure element outside the tree")
             continue
-        untagged = {mcid for mcid, ref in enumerate(value) if _number(ref) not in reachable}
+        untagged = {mcid for mcid, ref in enumerate(value) if number_of(ref) not in reachable}
         if not untagged:
             continue
         kept = [mcid for mcid in range(len(value)) if mcid not in untagged]
@@ -120,7 +120,7 @@ def mark_pagination_artifacts(pdf: pydyf.PDF) -> int:
             raise BuildError(f"page {key + 1}: MCIDs {missing} are not in the page's content stream")
         if renumber:
             _renumber_kids(objects, reachable, pages, key, renumber)
-        detached.update(_number(value[mcid]) for mcid in untagged)
+        detached.update(number_of(value[mcid]) for mcid in untagged)
         value[:] = [value[mcid] for mcid in kept]
         changed += len(untagged)
     _empty_detached(objects, detached, reachable)
@@ -138,7 +138,7 @@ def _renumber_kids(
             if isinstance(kids, int) or any(isinstance(kid, int) for kid in kids or ()):
                 raise BuildError(f"structure element {number} holds MCIDs but names no page")
             continue
-        if pages.get(_number(element["Pg"])) != page:
+        if pages.get(number_of(element["Pg"])) != page:
             continue
         if isinstance(kids, list):
             kids[:] = [renumber.get(kid, kid) if isinstance(kid, int) else kid for kid in kids]
@@ -160,4 +160,4 @@ def _empty_detached(objects: list[Any], detached: set[int], reachable: set[int])
         parent = element.get("P")
         element.clear()
         if parent is not None:
-            pending.append(_number(parent))
+            pending.append(number_of(parent))

@@ -26,6 +26,7 @@ from urllib.request import url2pathname
 from briefgen.errors import BuildError
 from briefgen.render import HARMLESS_WEASYPRINT_MESSAGES, assets_dir
 from briefgen.render.artifacts import mark_pagination_artifacts
+from briefgen.render.table_tags import join_table_fragments
 from briefgen.writing import write_atomic
 
 
@@ -290,8 +291,11 @@ def _set_dates(document: Document) -> None:
 
 
 def _finish(document: Document, pdf: Any) -> None:
-    """Complete the PDF WeasyPrint made before it is written: classification, header and footer."""
+    """Complete the PDF WeasyPrint made before it is written: classification, tables, header and footer."""
     _add_classification(document, pdf)
+    # One Table per table, not one per page; the header rows it repeats are left out of the tree
+    # (table_tags.py), so this comes first: the next step makes their text artifacts.
+    join_table_fragments(document, pdf)
     # The marking and page numbers of the page-margin boxes: artifacts, not content (artifacts.py).
     mark_pagination_artifacts(pdf)
 
