@@ -1,12 +1,14 @@
-"""Mark the running header and footer of a tagged PDF as pagination artifacts, before it is written.
+"""Make tagged content that a PDF's structure tree does not reach into pagination artifacts, before writing.
 
 WeasyPrint 70 marks the text of page-margin boxes (`@top-center`, `@bottom-right`…) as tagged
 content with MCIDs and builds structure elements for it, but leaves those elements out of the
 structure tree: "It could be included in tree as Artifact, but that's only allowed in PDF 2.0"
-(weasyprint/pdf/tags.py). Content that is neither in the tree nor an artifact breaks PDF/UA-1
-(the marking and "Page N of M" are real content on every page). `mark_pagination_artifacts` takes
-the pydyf PDF that WeasyPrint hands a `finisher`, finds every MCID whose structure element the
-tree does not reach, rewrites that marked-content sequence in the page's content stream as
+(weasyprint/pdf/tags.py). PDF/UA-1 wants every piece of content either in the tree or marked as
+an artifact (page-validation 0.11 does not check this): as written, the marking and "Page N of M"
+are content on every page, just not content the tree can reach. The repeated header rows of a
+table joined by `table_tags` are left the same way. `mark_pagination_artifacts` takes the pydyf
+PDF that WeasyPrint hands a `finisher`, finds every MCID whose structure element the tree does
+not reach, rewrites that marked-content sequence in the page's content stream as
 `/Artifact <</Type /Pagination>> BDC`, drops it from the parent tree (renumbering the MCIDs that
 follow, if any), and empties the detached structure elements. It refuses (BuildError) anything
 it does not recognise, so a WeasyPrint that tags differently fails the build instead of writing
