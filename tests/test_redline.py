@@ -16,6 +16,7 @@ import pytest
 import yaml
 from docx import Document
 from lxml import etree
+from openxml_audit import OpenXmlValidator, ValidationSeverity
 
 from briefgen.redline import W, paragraph_text, text_edits
 
@@ -88,6 +89,11 @@ def editions(tmp_path_factory: pytest.TempPathFactory) -> Editions:
     assert result.returncode == 3, result.stdout + result.stderr
     assert "short-officials.redline.docx" in result.stdout
     return Editions(project, old, project / f"{PAPER}.docx", project / f"{PAPER}.redline.docx")
+
+
+def test_regen_redline_passes_openxml_audit(editions: Editions) -> None:
+    result = OpenXmlValidator(max_errors=0).validate(editions.redline)
+    assert [str(e) for e in result.errors if e.severity is ValidationSeverity.ERROR] == []
 
 
 def _changes(data: bytes, part: str) -> list[tuple[str, str, str, str]]:

@@ -51,7 +51,8 @@ def size(points: float) -> str:
     return f'<w:sz w:val="{half}"/><w:szCs w:val="{half}"/>'
 
 
-# styleId: (type, name, basedOn, next, pPr inner xml, rPr inner xml, extra flags)
+# styleId: (type, name, basedOn, next, pPr inner xml, rPr inner xml); basedOn and next name a
+# style by its styleId, never by its name (a name there links to no style).
 STYLES: dict[str, tuple[str, str, str | None, str | None, str, str]] = {
     "Normal": ("paragraph", "Normal", None, None, '<w:jc w:val="left"/>', FONT + BLACK + size(11)),
     "Title": (
@@ -213,7 +214,7 @@ STYLES: dict[str, tuple[str, str, str | None, str | None, str, str]] = {
         "paragraph",
         "Cover Title",
         "Normal",
-        "Cover Subtitle",
+        "CoverSubtitle",
         '<w:keepNext/><w:pBdr><w:top w:val="single" w:sz="18" w:space="10" w:color="000000"/></w:pBdr>'
         '<w:spacing w:before="2835" w:after="200" w:line="240" w:lineRule="auto"/>',
         "<w:b/><w:bCs/>" + size(24),
@@ -230,7 +231,7 @@ STYLES: dict[str, tuple[str, str, str | None, str | None, str, str]] = {
         "paragraph",
         "Cover Details",
         "Normal",
-        "Cover Line",
+        "CoverLine",
         '<w:pBdr><w:top w:val="single" w:sz="6" w:space="6" w:color="000000"/></w:pBdr>'
         '<w:spacing w:before="4820" w:after="80" w:line="240" w:lineRule="auto"/>',
         size(10.5),
@@ -239,7 +240,7 @@ STYLES: dict[str, tuple[str, str, str | None, str | None, str, str]] = {
         "paragraph",
         "Cover Line",
         "Normal",
-        "Cover Line",
+        "CoverLine",
         '<w:spacing w:before="0" w:after="80" w:line="240" w:lineRule="auto"/>',
         size(10.5),
     ),
@@ -285,6 +286,9 @@ CUSTOM_STYLES = {"Marking", "Notice", "Box", "Note", "TableText"} | {
 def style_xml(style_id: str) -> str:
     """Return the `<w:style>` element for `style_id` from STYLES."""
     kind, name, based_on, next_style, ppr, rpr = STYLES[style_id]
+    for linked in (based_on, next_style):
+        if linked is not None and linked not in STYLES:
+            raise ValueError(f"style {style_id!r} links to {linked!r}, which is not a styleId in STYLES")
     custom = style_id in CUSTOM_STYLES
     parts = [
         f'<w:style {nsdecls("w")} w:type="{kind}" w:styleId="{style_id}"'

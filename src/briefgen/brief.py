@@ -69,6 +69,9 @@ class Table:
     header: tuple[str, ...]
     rows: tuple[tuple[Item, ...], ...]
     widths: tuple[int, ...] = ()  # relative column widths, in percent
+    # The first cell of each row names the row (a timeline's date, a glossary's term): a row header
+    # in HTML and in the PDF's tags, so each cell is read with the header of its row and column.
+    row_header: bool = False
 
 
 @dataclass(frozen=True)

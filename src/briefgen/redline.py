@@ -22,6 +22,7 @@ W = "http://schemas.openxmlformats.org/wordprocessingml/2006/main"
 XML_SPACE = "{http://www.w3.org/XML/1998/namespace}space"
 DOCUMENT = "word/document.xml"
 FOOTNOTES = "word/footnotes.xml"
+NUMBERING = "word/numbering.xml"
 # One character stands for a footnote reference in a paragraph's text, so that the diff keeps it
 # in place and pairs the old and new references it finds equal.
 NOTE = "\ufffc"
@@ -271,6 +272,47 @@ class _Notes:
         return new_id
 
 
+@dataclass
+class _Numbering:
+    """The list instances (`w:num`) of both editions, for the old paragraphs copied in as deleted.
+
+    A deleted paragraph keeps its list when the new edition defines its numId the same way;
+    otherwise (a list restarted only in the old edition) the old definition is copied in under a
+    fresh numId, so that no paragraph names a list the new edition lacks.
+    """
+
+    old: dict[str, etree._Element]
+    new_root: etree._Element | None
+    moved: dict[str, str] = field(default_factory=dict)  # old numId → numId in the new edition
+
+    def copy_deleted(self, paragraph: etree._Element) -> None:
+        """Point each numId in an old paragraph at a list the new edition defines alike."""
+        for num_id in paragraph.iter(_w("numId")):
+            old_id = num_id.get(_w("val"), "")
+            if old_id in self.old and self.new_root is not None:
+                num_id.set(_w("val"), self._new_id(old_id, self.new_root))
+
+    def _new_id(self, old_id: str, root: etree._Element) -> str:
+        if old_id in self.moved:
+            return self.moved[old_id]
+        new = {n.get(_w("numId"), ""): n for n in root.iter(_w("num"))}
+        definition = etree.tostring(self.old[old_id], method="c14n")
+        if old_id in new and etree.tostring(new[old_id], method="c14n") == definition:
+            self.moved[old_id] = old_id
+            return old_id
+        fresh = copy.deepcopy(self.old[old_id])
+        new_id = str(max([0, *(int(i) for i in new if i.isdigit())]) + 1)
+        fresh.set(_w("numId"), new_id)
+        # w:num elements follow the w:abstractNum ones and precede w:numIdMacAtCleanup.
+        cleanup = root.find(_w("numIdMacAtCleanup"))
+        if cleanup is not None:
+            cleanup.addprevious(fresh)
+        else:
+            root.append(fresh)
+        self.moved[old_id] = new_id
+        return new_id
+
+
 def _to_deleted(run: etree._Element) -> None:
     for child in run:
         if child.tag == _w("t"):
@@ -392,6 +434,7 @@ def _mark_sequence(
     new_paragraphs: list[etree._Element],
     marks: _Marks,
     notes: _Notes | None,
+    numbering: _Numbering | None = None,
 ) -> None:
     """Align two lists of paragraphs by their text and mark the changes into the new ones."""
     old_texts = [paragraph_text(p) for p in old_paragraphs]
@@ -410,6 +453,8 @@ def _mark_sequence(
                 if notes is not None:
                     for ref in gone.iter(_w("footnoteReference")):
                         ref.set(_w("id"), notes.copy_deleted(ref.get(_w("id"), ""), marks))
+                if numbering is not None:
+                    numbering.copy_deleted(gone)
                 _mark_whole(gone, "del", marks)
                 pending.append(gone)
                 continue
@@ -481,9 +526,13 @@ def redline_docx(old: bytes, new: bytes, *, author: str = "briefgen", when: date
     old_fn = _parse(old_parts[FOOTNOTES]) if FOOTNOTES in old_parts else None
     new_fn = _parse(new_parts[FOOTNOTES]) if FOOTNOTES in new_parts else None
     notes = _Notes(old=_notes_by_id(old_fn), new=_notes_by_id(new_fn), new_root=new_fn)
+    old_num = _parse(old_parts[NUMBERING]) if NUMBERING in old_parts else None
+    new_num = _parse(new_parts[NUMBERING]) if NUMBERING in new_parts else None
+    old_lists = {} if old_num is None else {n.get(_w("numId"), ""): n for n in old_num.iter(_w("num"))}
+    numbering = _Numbering(old=old_lists, new_root=new_num)
     old_body, new_body = old_doc.find(_w("body")), new_doc.find(_w("body"))
     assert old_body is not None and new_body is not None
-    _mark_sequence(_paragraphs(old_body), _paragraphs(new_body), marks, notes)
+    _mark_sequence(_paragraphs(old_body), _paragraphs(new_body), marks, notes, numbering)
     for old_id, new_id in notes.pairs:
         if old_id in notes.old and new_id in notes.new:
             _mark_sequence(_paragraphs(notes.old[old_id]), _paragraphs(notes.new[new_id]), marks, None)
@@ -497,6 +546,8 @@ def redline_docx(old: bytes, new: bytes, *, author: str = "briefgen", when: date
     parts[DOCUMENT] = etree.tostring(new_doc, xml_declaration=True, encoding="UTF-8", standalone=True)
     if new_fn is not None:
         parts[FOOTNOTES] = etree.tostring(new_fn, xml_declaration=True, encoding="UTF-8", standalone=True)
+    if new_num is not None and numbering.moved:
+        parts[NUMBERING] = etree.tostring(new_num, xml_declaration=True, encoding="UTF-8", standalone=True)
     buffer = io.BytesIO()
     with zipfile.ZipFile(io.BytesIO(new)) as original:
         order = original.infolist()

@@ -371,7 +371,10 @@ class _Selector:
             for g in sorted(used, key=lambda g: g.term.lower())
         )
         return (
-            Block(kind=BlockKind.TABLE, table=Table(header=("Term", "Meaning"), rows=rows, widths=(22, 78))),
+            Block(
+                kind=BlockKind.TABLE,
+                table=Table(header=("Term", "Meaning"), rows=rows, widths=(22, 78), row_header=True),
+            ),
         )
 
     def timeline(self) -> tuple[Block, ...]:
@@ -380,7 +383,10 @@ class _Selector:
             for t in sorted(self.summary.timeline, key=lambda t: t.date)
         )
         return (
-            Block(kind=BlockKind.TABLE, table=Table(header=("Date", "Event"), rows=rows, widths=(24, 76))),
+            Block(
+                kind=BlockKind.TABLE,
+                table=Table(header=("Date", "Event"), rows=rows, widths=(24, 76), row_header=True),
+            ),
         )
 
     def evidence_rows(self) -> tuple[Block, ...]:
@@ -628,6 +634,7 @@ def expand_acronyms(sections: list[Section], summary: Summary) -> list[Section]:
                     header=table.header,
                     rows=tuple(tuple(item(c) for c in row) for row in table.rows),
                     widths=table.widths,
+                    row_header=table.row_header,
                 )
             blocks.append(
                 Block(

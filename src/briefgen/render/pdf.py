@@ -25,6 +25,8 @@ from urllib.request import url2pathname
 
 from briefgen.errors import BuildError
 from briefgen.render import HARMLESS_WEASYPRINT_MESSAGES, assets_dir
+from briefgen.render.artifacts import mark_pagination_artifacts
+from briefgen.render.table_tags import join_table_fragments
 from briefgen.writing import write_atomic
 
 
@@ -264,7 +266,7 @@ def write_pdf(source: Document | str, path: Path | None = None) -> bytes:
     """Write a laid-out document (or print HTML) as PDF/UA-1; return the bytes, saved to `path` if given."""
     document = render_document(source) if isinstance(source, str) else source
     with _render_lock(), _weasyprint_problems_fail("writing the PDF"), _fixed_font_timestamps():
-        data: bytes = document.write_pdf(finisher=_add_classification, **_PDF_OPTIONS)
+        data: bytes = document.write_pdf(finisher=_finish, **_PDF_OPTIONS)
     if path is not None:
         write_atomic(path, data)
     return data
@@ -286,6 +288,16 @@ def _set_dates(document: Document) -> None:
     stamp = when.strftime("%Y-%m-%dT%H:%M:%SZ")
     document.metadata.created = stamp
     document.metadata.modified = stamp
+
+
+def _finish(document: Document, pdf: Any) -> None:
+    """Complete the PDF WeasyPrint made before it is written: classification, tables, header and footer."""
+    _add_classification(document, pdf)
+    # One Table per table, not one per page; the header rows it repeats are left out of the tree
+    # (table_tags.py), so this comes first: the next step makes their text artifacts.
+    join_table_fragments(document, pdf)
+    # The marking and page numbers of the page-margin boxes: artifacts, not content (artifacts.py).
+    mark_pagination_artifacts(pdf)
 
 
 def _add_classification(document: Document, pdf: Any) -> None:
