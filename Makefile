@@ -17,7 +17,7 @@ brief: venv
 	$(BIN)/briefgen build --out out
 
 test: deps venv
-	$(BIN)/pytest
+	$(BIN)/pytest -n auto --dist loadfile
 
 lint: venv
 	$(BIN)/ruff check src tests tools

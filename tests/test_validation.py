@@ -136,9 +136,14 @@ class _Tree:
 
     @property
     def document(self) -> DictionaryObject:
-        root = self.reader.trailer["/Root"]["/StructTreeRoot"]
+        catalog = self.reader.trailer["/Root"]
+        assert isinstance(catalog, DictionaryObject)
+        root = catalog["/StructTreeRoot"]
+        assert isinstance(root, DictionaryObject)
         kids = root["/K"]
-        return (kids[0] if isinstance(kids, list) else kids).get_object()
+        document = (kids[0] if isinstance(kids, list) else kids).get_object()
+        assert isinstance(document, DictionaryObject)
+        return document
 
     def kids(self, element: DictionaryObject) -> list[Any]:
         kids = element.get("/K")
@@ -231,6 +236,11 @@ def test_each_table_is_one_table_element_with_one_header_row(built: tuple[Path, 
     assert joined  # some table runs over a page break in each summary's papers
 
 
+def _role(element: DictionaryObject) -> str:
+    """Return a structure element's type ("/TH"), as text."""
+    return str(element["/S"])
+
+
 def _table_rows(tree: _Tree, table: DictionaryObject) -> list[list[DictionaryObject]]:
     return [
         [
@@ -269,11 +279,13 @@ def test_timeline_is_a_table_read_by_date_and_column(built: tuple[Path, Results]
         dates = []
         for rows in fragments:
             date_header, event_header = rows[0]
-            assert date_header["/S"] == event_header["/S"] == "/TH"
+            assert _role(date_header) == _role(event_header) == "/TH"
             for date, event in rows[1:]:
-                assert (date["/S"], event["/S"]) == ("/TH", "/TD")
+                assert (_role(date), _role(event)) == ("/TH", "/TD")
                 # The event is read with its date (row header) and "Event" (column header).
-                assert list(event["/A"]["/Headers"]) == [date["/ID"], event_header["/ID"]]
+                attributes = event["/A"]
+                assert isinstance(attributes, DictionaryObject)
+                assert list(attributes["/Headers"]) == [date["/ID"], event_header["/ID"]]  # type: ignore[call-overload]
                 dates.append(tree.text(date))
         # pypdf joins the lines of a wrapped cell without a space: compare without white space.
         assert [re.sub(r"\s", "", d) for d in dates] == [
