@@ -162,7 +162,7 @@ def test_print_html_structure() -> None:
     # A paragraph block is one paragraph: its items run on, each in its own claim span.
     assert re.search(
         r'<p><span class="claim" id="claim-pm-name"[^>]*>Japan&#39;s Prime Minister is Sanae Takaichi\. '
-        r'<em class="disputed">Sources differ[^<]*</em></span> '
+        r'<span class="disputed">Sources differ[^<]*</span></span> '
         r'<span class="claim" id="claim-cyber-judgement"',
         html,
     )
