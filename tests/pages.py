@@ -3,7 +3,7 @@
 Also reads a text entry of its document information, which pypdf types as any PDF object.
 
 Works on the PDFs WeasyPrint writes and on those LibreOffice makes of the Word files: an A4 page
-with 20 mm top and bottom margins, body text of 10.5pt and up, footnotes of 8.5pt.
+with 20 mm top and bottom margins, body text of 12pt and up, footnotes of 10pt.
 """
 
 from __future__ import annotations
@@ -15,7 +15,7 @@ from pypdf import PdfReader
 
 BODY_TOP = 842 - 56.7  # points from the foot of the page: the top margin is 20 mm
 BODY_BOTTOM = 56.7
-NOTE_SIZE = 9.6  # footnotes are 8.5pt, body text at least 10.5pt
+NOTE_SIZE = 11.0  # footnotes are 10pt, body text at least 12pt
 
 
 @dataclass(frozen=True)

@@ -198,7 +198,7 @@ def test_a_paper_over_a_quality_limit_fails_unless_allowed(project: Path) -> Non
     ]
     failed = runner.invoke(app, args)
     assert failed.exit_code == 1
-    assert "over the public limit of 30" in failed.stderr + failed.stdout
+    assert "over the public limit of 25" in failed.stderr + failed.stdout
     assert not (project / "out" / "uk-japan-2026" / "full-public.pdf").exists()
     allowed = runner.invoke(app, [*args, "--allow-warnings"])
     assert allowed.exit_code == 0, allowed.output

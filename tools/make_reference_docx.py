@@ -42,6 +42,10 @@ TABS = (
     f'<w:tab w:val="right" w:pos="{TEXT_WIDTH}"/></w:tabs>'
 )
 
+# Type sizes in points: the body (GOV.UK's minimum for accessible documents) and footnotes.
+BODY_PT = 12
+FOOTNOTE_PT = 10
+
 TOC_TAB = f'<w:tabs><w:tab w:val="right" w:leader="dot" w:pos="{TEXT_WIDTH}"/></w:tabs>'
 
 
@@ -54,14 +58,16 @@ def size(points: float) -> str:
 # styleId: (type, name, basedOn, next, pPr inner xml, rPr inner xml); basedOn and next name a
 # style by its styleId, never by its name (a name there links to no style).
 STYLES: dict[str, tuple[str, str, str | None, str | None, str, str]] = {
-    "Normal": ("paragraph", "Normal", None, None, '<w:jc w:val="left"/>', FONT + BLACK + size(11)),
+    # GOV.UK accessible documents: body text at least 12pt, and no italic. Every style a reader
+    # must read is 12pt or more; only Footnote Text is smaller (print.css gives the reason).
+    "Normal": ("paragraph", "Normal", None, None, '<w:jc w:val="left"/>', FONT + BLACK + size(BODY_PT)),
     "Title": (
         "paragraph",
         "Title",
         "Normal",
         "Normal",
         '<w:keepNext/><w:spacing w:before="0" w:after="80" w:line="240" w:lineRule="auto"/>',
-        "<w:b/><w:bCs/>" + size(17),
+        "<w:b/><w:bCs/>" + size(18),
     ),
     "Subtitle": (
         "paragraph",
@@ -69,7 +75,7 @@ STYLES: dict[str, tuple[str, str, str | None, str | None, str, str]] = {
         "Normal",
         "Normal",
         '<w:keepNext/><w:spacing w:after="80" w:line="240" w:lineRule="auto"/>',
-        size(12),
+        size(13),
     ),
     "Heading1": (
         "paragraph",
@@ -78,7 +84,7 @@ STYLES: dict[str, tuple[str, str, str | None, str | None, str, str]] = {
         "Normal",
         '<w:keepNext/><w:keepLines/><w:spacing w:before="200" w:after="60" w:line="240" w:lineRule="auto"/>'
         '<w:outlineLvl w:val="0"/>',
-        "<w:b/><w:bCs/>" + size(13),
+        "<w:b/><w:bCs/>" + size(14),
     ),
     "Heading2": (
         "paragraph",
@@ -87,7 +93,7 @@ STYLES: dict[str, tuple[str, str, str | None, str | None, str, str]] = {
         "Normal",
         '<w:keepNext/><w:keepLines/><w:spacing w:before="160" w:after="40" w:line="240" w:lineRule="auto"/>'
         '<w:outlineLvl w:val="1"/>',
-        "<w:b/><w:bCs/>" + size(11.5),
+        "<w:b/><w:bCs/>" + size(13),
     ),
     "Heading3": (
         "paragraph",
@@ -96,7 +102,7 @@ STYLES: dict[str, tuple[str, str, str | None, str | None, str, str]] = {
         "Normal",
         '<w:keepNext/><w:keepLines/><w:spacing w:before="120" w:after="40" w:line="240" w:lineRule="auto"/>'
         '<w:outlineLvl w:val="2"/>',
-        "<w:b/><w:bCs/><w:i/><w:iCs/>" + size(11),
+        "<w:b/><w:bCs/>" + size(BODY_PT),
     ),
     "ListBullet": (
         "paragraph",
@@ -122,7 +128,7 @@ STYLES: dict[str, tuple[str, str, str | None, str | None, str, str]] = {
         "Normal",
         None,
         '<w:spacing w:after="0" w:line="240" w:lineRule="auto"/><w:ind w:left="227" w:hanging="227"/>',
-        size(8.5),
+        size(FOOTNOTE_PT),
     ),
     "FootnoteReference": (
         "character",
@@ -139,7 +145,7 @@ STYLES: dict[str, tuple[str, str, str | None, str | None, str, str]] = {
         "Normal",
         "Normal",
         '<w:spacing w:after="120"/><w:jc w:val="center"/>',
-        "<w:b/><w:bCs/><w:caps/>" + size(9),
+        "<w:b/><w:bCs/><w:caps/>" + size(BODY_PT),
     ),
     # A notice ("DRAFT", or that the paper is fictional): bold in a ruled box, as print.css has it.
     "Notice": (
@@ -165,13 +171,15 @@ STYLES: dict[str, tuple[str, str, str | None, str | None, str, str]] = {
         '<w:ind w:left="499" w:right="142" w:hanging="357"/>',
         "",
     ),
+    # A note the reader must read: roman at body size, set apart by a light rule above, as print.css.
     "Note": (
         "paragraph",
         "Note",
         "Normal",
         "Normal",
+        '<w:pBdr><w:top w:val="single" w:sz="4" w:space="3" w:color="666666"/></w:pBdr>'
         '<w:spacing w:before="120"/>',
-        "<w:i/><w:iCs/>" + size(10),
+        size(BODY_PT),
     ),
     "TOCHeading": (
         "paragraph",
@@ -182,14 +190,14 @@ STYLES: dict[str, tuple[str, str, str | None, str | None, str, str]] = {
         "",
     ),
     # Contents entries end in their page number on a dotted right tab, as the PDF's do.
-    "TOC1": ("paragraph", "toc 1", "Normal", "Normal", TOC_TAB + '<w:spacing w:after="80"/>', size(11)),
+    "TOC1": ("paragraph", "toc 1", "Normal", "Normal", TOC_TAB + '<w:spacing w:after="80"/>', size(BODY_PT)),
     "TOC2": (
         "paragraph",
         "toc 2",
         "Normal",
         "Normal",
         TOC_TAB + '<w:spacing w:after="80"/><w:ind w:left="284"/>',
-        size(11),
+        size(BODY_PT),
     ),
     "TOC3": (
         "paragraph",
@@ -197,16 +205,16 @@ STYLES: dict[str, tuple[str, str, str | None, str | None, str, str]] = {
         "Normal",
         "Normal",
         TOC_TAB + '<w:spacing w:after="80"/><w:ind w:left="567"/>',
-        size(11),
+        size(BODY_PT),
     ),
-    # Table cells: 10.5pt on a 12.6pt line, as print.css sets `table`.
+    # Table cells: 12pt on a 14.4pt line, as print.css sets `table`.
     "TableText": (
         "paragraph",
         "Table Text",
         "Normal",
         None,
-        '<w:spacing w:before="0" w:after="0" w:line="252" w:lineRule="exact"/>',
-        size(10.5),
+        '<w:spacing w:before="0" w:after="0" w:line="288" w:lineRule="exact"/>',
+        size(BODY_PT),
     ),
     # The cover, at print.css's distances: the title block 50 mm down under a 2.25pt rule, the
     # details 85 mm below it under a 0.75pt rule.
@@ -234,7 +242,7 @@ STYLES: dict[str, tuple[str, str, str | None, str | None, str, str]] = {
         "CoverLine",
         '<w:pBdr><w:top w:val="single" w:sz="6" w:space="6" w:color="000000"/></w:pBdr>'
         '<w:spacing w:before="4820" w:after="80" w:line="240" w:lineRule="auto"/>',
-        size(10.5),
+        size(BODY_PT),
     ),
     "CoverLine": (
         "paragraph",
@@ -242,7 +250,7 @@ STYLES: dict[str, tuple[str, str, str | None, str | None, str, str]] = {
         "Normal",
         "CoverLine",
         '<w:spacing w:before="0" w:after="80" w:line="240" w:lineRule="auto"/>',
-        size(10.5),
+        size(BODY_PT),
     ),
     "Header": (
         "paragraph",
@@ -250,7 +258,7 @@ STYLES: dict[str, tuple[str, str, str | None, str | None, str, str]] = {
         "Normal",
         None,
         TABS + '<w:spacing w:after="0" w:line="240" w:lineRule="auto"/>',
-        size(9),
+        size(BODY_PT),
     ),
     "Footer": (
         "paragraph",
@@ -258,7 +266,7 @@ STYLES: dict[str, tuple[str, str, str | None, str | None, str, str]] = {
         "Normal",
         None,
         TABS + '<w:spacing w:after="0" w:line="240" w:lineRule="auto"/>',
-        size(9),
+        size(BODY_PT),
     ),
 }
 
@@ -318,9 +326,9 @@ def restyle(styles: object) -> None:
     root.insert(  # type: ignore[attr-defined]
         0,
         parse_xml(
-            f"<w:docDefaults {nsdecls('w')}><w:rPrDefault><w:rPr>{FONT}{size(11)}"
+            f"<w:docDefaults {nsdecls('w')}><w:rPrDefault><w:rPr>{FONT}{size(BODY_PT)}"
             '<w:lang w:val="en-GB" w:eastAsia="en-GB" w:bidi="ar-SA"/></w:rPr></w:rPrDefault>'
-            '<w:pPrDefault><w:pPr><w:spacing w:after="80" w:line="275" w:lineRule="exact"/></w:pPr>'
+            '<w:pPrDefault><w:pPr><w:spacing w:after="80" w:line="300" w:lineRule="exact"/></w:pPr>'
             "</w:pPrDefault></w:docDefaults>"
         ),
     )

@@ -177,14 +177,19 @@ def _next_trim(brief: Brief, summary: Summary, trims: Trims) -> Trims | None:
     shown = [summary.claim(i) for i in brief.included if i not in trims.drop]
     one_page = brief.length is Length.ONE_PAGE
 
-    def last_needed(claim: Claim) -> bool:
+    def key_point_floor(claim: Claim) -> bool:
         section = section_of.get(claim.id, "")
-        left = per_section.get(section, 0)
-        return left <= 1 or (one_page and section in KEY_POINT_SECTIONS and left <= MIN_KEY_POINTS)
+        return one_page and section in KEY_POINT_SECTIONS and per_section.get(section, 0) <= MIN_KEY_POINTS
+
+    def last_needed(claim: Claim) -> bool:
+        return per_section.get(section_of.get(claim.id, ""), 0) <= 1 or key_point_floor(claim)
 
     by_cost = sorted(
         shown,
         key=lambda c: (
+            # A one-page paper's third key point goes after the last claim of any other section:
+            # a section may be left out, but fewer than three key points fails the paper.
+            key_point_floor(c),
             last_needed(c),
             -c.priority,
             -per_section.get(section_of.get(c.id, ""), 0),  # thin the fullest section first

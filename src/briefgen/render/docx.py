@@ -380,7 +380,7 @@ class _Writer:
     def item(
         self, p: Paragraph, item: Item, *, label: bool = True, bookmark_end: BaseOxmlElement | None = None
     ) -> None:
-        """Append an item's runs to `p`: bookmark, bold label, text, italic disputed note, citations.
+        """Append an item's runs to `p`: bookmark, bold label, text, disputed note, citations.
 
         The order is the HTML renderer's, so PDF and Word read the same.
         """
@@ -396,7 +396,8 @@ class _Writer:
         # call start a line of its own.
         p._p.append(ooxml.run(item.text.rstrip() if called and not item.disputed else item.text))
         if item.disputed:
-            p._p.append(ooxml.run(" " + (item.disputed.rstrip() if called else item.disputed), italic=True))
+            # Roman, as in the PDF: a note the reader must read is never italic (GOV.UK).
+            p._p.append(ooxml.run(" " + (item.disputed.rstrip() if called else item.disputed)))
         style = self.brief.citation_style
         if style is CitationStyle.FOOTNOTES and self.footnotes is not None and item.citations:
             # One footnote for the item, naming each source once. Its call follows the last word

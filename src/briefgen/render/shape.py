@@ -22,7 +22,7 @@ TEXT_WIDTH_PT = (210 - 2 * 18) * 72 / 25.4
 
 # Tables: the type size and the horizontal room a cell takes besides its text (padding and rules)
 # in both renderers (print.css `td`, and the Table Text style and cell margins of reference.docx).
-TABLE_FONT_PT = 10.5
+TABLE_FONT_PT = 12.0
 CELL_PADDING_PT = 10.0
 # A line of wrapped text rarely fills its column: words do not fit exactly.
 _WRAP_FILL = 0.9
