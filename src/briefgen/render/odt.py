@@ -75,19 +75,22 @@ def find_soffice() -> str:
     return found
 
 
-def write_odt(docx: bytes, brief: Brief, *, when: datetime, deadline: float = DEADLINE_S) -> bytes:
+def write_odt(docx: bytes, brief: Brief, *, when: datetime, deadline: float | None = None) -> bytes:
     """Return a paper's .odt: its .docx converted by LibreOffice, made valid and reproducible."""
     converted = convert_docx(docx, name=brief.name, deadline=deadline)
     return normalise_odt(converted, marking=brief.marking or "UNMARKED", when=when)
 
 
-def convert_docx(docx: bytes, *, name: str, deadline: float = DEADLINE_S) -> bytes:
+def convert_docx(docx: bytes, *, name: str, deadline: float | None = None) -> bytes:
     """Convert a .docx to .odt with `soffice --headless` in a private profile, within `deadline` seconds.
+
+    `deadline` defaults to DEADLINE_S, read when called.
 
     Each conversion gets its own throwaway profile, so concurrent builds (a --jobs pool, a web
     render beside a cron regen) never share LibreOffice's profile lock or its running instance.
     """
     soffice = find_soffice()
+    deadline = DEADLINE_S if deadline is None else deadline
     with tempfile.TemporaryDirectory(prefix="briefgen-odt-") as scratch:
         folder = Path(scratch)
         (folder / "profile" / "user").mkdir(parents=True)
