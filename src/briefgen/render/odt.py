@@ -14,6 +14,7 @@ file converted, not a third renderer. What LibreOffice leaves to fix, `normalise
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import io
 import os
@@ -58,6 +59,8 @@ xmlns:xsi="http://www.w3.org/2001/XMLSchema-instance">
 # LibreOffice's empty toolbar and menu configuration: folders with nothing in them, which the
 # package manifest does not list (a validator error), and nothing a reader needs.
 _UI_FOLDER = "Configurations2/"
+# LibreOffice writes no DTD or entities; a part that declares any is not read for them.
+_PARSER = etree.XMLParser(resolve_entities=False, no_network=True)
 # Families whose default style a paper's automatic styles may lean on (validators check these).
 _DEFAULT_FAMILIES = ("paragraph", "text", "table", "table-cell", "table-row", "graphic")
 
@@ -120,7 +123,8 @@ def convert_docx(docx: bytes, *, name: str, deadline: float | None = None) -> by
         try:
             _, err = process.communicate(timeout=deadline)
         except subprocess.TimeoutExpired:
-            os.killpg(process.pid, signal.SIGKILL)
+            with contextlib.suppress(ProcessLookupError):  # it may have ended in the meantime
+                os.killpg(process.pid, signal.SIGKILL)
             process.communicate()
             raise ConversionError(
                 f"{name}: LibreOffice did not convert the Word file to .odt within {deadline:g} s"
@@ -163,7 +167,7 @@ def normalise_odt(data: bytes, *, marking: str, when: datetime) -> bytes:
 
 def _rewrite(xml: bytes, change: Callable[[etree._Element], None]) -> bytes:
     """Parse a package part, let `change` edit its root in place, and serialise it again."""
-    root = etree.fromstring(xml)
+    root = etree.fromstring(xml, _PARSER)
     change(root)
     return bytes(etree.tostring(root, xml_declaration=True, encoding="UTF-8"))
 
@@ -197,7 +201,7 @@ def _renumber_lists(root: etree._Element) -> None:
 
 def _unparented_families(content: bytes) -> set[str]:
     """Return the style families of content.xml's automatic styles that have no parent style."""
-    styles = etree.fromstring(content).find(f"{{{OFFICE}}}automatic-styles")
+    styles = etree.fromstring(content, _PARSER).find(f"{{{OFFICE}}}automatic-styles")
     if styles is None:
         return set()
     found = (s.get(f"{{{STYLE}}}family") for s in styles if not s.get(f"{{{STYLE}}}parent-style-name"))
