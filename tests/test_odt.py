@@ -186,7 +186,9 @@ def test_marking_is_a_document_property_and_on_every_page(papers: tuple[Path, Re
         assert not any("OFFICIAL" in text for text in edges), edges
 
 
-def test_one_page_papers_are_one_page_in_libreoffice(papers: tuple[Path, Results], tmp_path: Path) -> None:
+def test_libreoffice_lays_out_one_pagers_on_one_page_and_marks_every_page(
+    papers: tuple[Path, Results], tmp_path: Path
+) -> None:
     folder = _folder(papers)
     subprocess.run(
         [
@@ -197,7 +199,7 @@ def test_one_page_papers_are_one_page_in_libreoffice(papers: tuple[Path, Results
             "pdf",
             "--outdir",
             str(tmp_path),
-            *(str(folder / f"{edition}.odt") for edition in ONE_PAGERS),
+            *(str(folder / f"{edition}.odt") for edition in EDITIONS),
         ],
         check=True,
         capture_output=True,
@@ -206,6 +208,10 @@ def test_one_page_papers_are_one_page_in_libreoffice(papers: tuple[Path, Results
     for edition in ONE_PAGERS:
         pages = len(PdfReader(tmp_path / f"{edition}.pdf").pages)
         assert pages == 1, f"{edition}.odt opens as {pages} pages in LibreOffice"
+    full = PdfReader(tmp_path / "full-officials.pdf").pages
+    assert len(full) >= 6
+    marking = _marking(papers, "full-officials")
+    assert marking and all(page.extract_text().count(marking) >= 2 for page in full)  # top and bottom
 
 
 @pytest.mark.parametrize("edition", EDITIONS)

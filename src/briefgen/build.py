@@ -466,11 +466,10 @@ class Builder:
                     # Converted from this build's Word file, never one on disk: the two always
                     # carry the same claims. A failed conversion fails the paper, so no file of
                     # it is written and the last good .odt stays.
-                    from briefgen.render.docx import fixed_time
                     from briefgen.render.odt import write_odt
 
                     t = time.perf_counter()
-                    paper.files[f"{stem}.odt"] = write_odt(data, brief, when=fixed_time(brief))
+                    paper.files[f"{stem}.odt"] = write_odt(data, brief)
                     timings["odt"] = time.perf_counter() - t
             if Format.HTML in edition.formats:
                 from briefgen.render.html import render_html

@@ -78,10 +78,15 @@ def find_soffice() -> str:
     return found
 
 
-def write_odt(docx: bytes, brief: Brief, *, when: datetime, deadline: float | None = None) -> bytes:
-    """Return a paper's .odt: its .docx converted by LibreOffice, made valid and reproducible."""
+def write_odt(docx: bytes, brief: Brief, *, deadline: float | None = None) -> bytes:
+    """Return a paper's .odt: its .docx converted by LibreOffice, made valid and reproducible.
+
+    The marking property and the zip's dates are those the .docx got (render/docx.py).
+    """
+    from briefgen.render.docx import fixed_time
+
     converted = convert_docx(docx, name=brief.name, deadline=deadline)
-    return normalise_odt(converted, marking=brief.marking or "UNMARKED", when=when)
+    return normalise_odt(converted, marking=brief.marking or "UNMARKED", when=fixed_time(brief))
 
 
 def convert_docx(docx: bytes, *, name: str, deadline: float | None = None) -> bytes:
