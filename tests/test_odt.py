@@ -1,9 +1,4 @@
-"""The .odt papers: LibreOffice's conversion of the Word file, reopened and checked part by part.
-
-Converting costs about 2 s a paper, so the module builds three representative papers once (a
-marked one-pager, an unmarked one-pager, the full officials' paper with its footnotes and
-contents) rather than asking the session-wide `built` fixture for all thirty.
-"""
+"""The .odt papers: LibreOffice's conversion of the Word file, reopened and checked part by part."""
 
 from __future__ import annotations
 
@@ -45,12 +40,15 @@ NS = {
 }
 W = f"{{{NS['w']}}}"
 
-pytestmark = pytest.mark.skipif(shutil.which("soffice") is None, reason="LibreOffice is not installed")
 
-
+# Converting costs about 2 s a paper, so the module builds three representative papers once (a
+# marked one-pager, an unmarked one-pager, the full officials' paper with its footnotes and
+# contents) rather than asking the session-wide `built` fixture for all thirty.
 @pytest.fixture(scope="module")
 def papers(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Path, Results]]:
     """Build three papers as Word and OpenDocument, once for the module."""
+    if shutil.which("soffice") is None:
+        pytest.skip("LibreOffice is not installed")
     out = tmp_path_factory.mktemp("odt")
     with pytest.MonkeyPatch.context() as patch:
         patch.setenv("SOURCE_DATE_EPOCH", EPOCH)

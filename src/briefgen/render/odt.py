@@ -1,16 +1,9 @@
-"""Convert a paper's Word file to OpenDocument (.odt) with LibreOffice; make the package valid, reproducible.
+"""A paper's .docx in, its .odt out: converted by LibreOffice, then made valid ODF 1.3 and reproducible."""
 
-LibreOffice's own .docx import keeps what a paper needs (footnotes as `text:note`, the contents
-as `text:table-of-content`, headings as `text:h` with outline levels, the marking in every page's
-header and footer and as the `Classification` user-defined property), so the .odt is the Word
-file converted, not a third renderer. What LibreOffice leaves to fix, `normalise_odt` fixes:
-
-- random list ids (`xml:id="list3877598492"`) and revision ids (settings.xml `Rsid`), new on
-  every run: renumbered in document order, and derived from the content;
-- `text:continue-list` pointing at lists it never wrote (an IDREF error in the OASIS schema);
-- empty `Configurations2/…` folder entries that META-INF/manifest.xml does not list;
-- zip timestamps of the moment of conversion: set from SOURCE_DATE_EPOCH, as for the .docx.
-"""
+# LibreOffice's own .docx import keeps what a paper needs (footnotes as `text:note`, the contents
+# as `text:table-of-content`, headings as `text:h` with outline levels, the marking in every page's
+# header and footer and as the `Classification` user-defined property), so the .odt is the Word
+# file converted, not a third renderer kept in step with the other two by hand.
 
 from __future__ import annotations
 
@@ -79,26 +72,19 @@ def find_soffice() -> str:
 
 
 def write_odt(docx: bytes, brief: Brief, *, deadline: float | None = None) -> bytes:
-    """Return a paper's .odt: its .docx converted by LibreOffice, made valid and reproducible.
-
-    The marking property and the zip's dates are those the .docx got (render/docx.py).
-    """
-    from briefgen.render.docx import fixed_time
+    """Return a paper's .odt: its .docx converted by LibreOffice, made valid and reproducible."""
+    from briefgen.render.docx import fixed_time  # dated as the .docx is, from SOURCE_DATE_EPOCH
 
     converted = convert_docx(docx, name=brief.name, deadline=deadline)
     return normalise_odt(converted, marking=brief.marking or "UNMARKED", when=fixed_time(brief))
 
 
 def convert_docx(docx: bytes, *, name: str, deadline: float | None = None) -> bytes:
-    """Convert a .docx to .odt with `soffice --headless` in a private profile, within `deadline` seconds.
-
-    `deadline` defaults to DEADLINE_S, read when called.
-
-    Each conversion gets its own throwaway profile, so concurrent builds (a --jobs pool, a web
-    render beside a cron regen) never share LibreOffice's profile lock or its running instance.
-    """
+    """Convert a .docx to .odt with `soffice --headless` within `deadline` seconds (DEADLINE_S)."""
     soffice = find_soffice()
-    deadline = DEADLINE_S if deadline is None else deadline
+    deadline = DEADLINE_S if deadline is None else deadline  # read now, so a test can shorten it
+    # A throwaway profile for each conversion: concurrent builds (a --jobs pool, a web render
+    # beside a cron regen) never share LibreOffice's profile lock or its running instance.
     with tempfile.TemporaryDirectory(prefix="briefgen-odt-") as scratch:
         folder = Path(scratch)
         (folder / "profile" / "user").mkdir(parents=True)
@@ -153,6 +139,13 @@ def _reason(stderr: bytes) -> str:
     return f": {printable(lines[-1])[:200]}" if lines else ""
 
 
+# What LibreOffice leaves to fix:
+# - random list ids (`xml:id="list3877598492"`) and revision ids (settings.xml `Rsid`), new on
+#   every run: renumbered in document order, and derived from the content;
+# - `text:continue-list` pointing at lists it never wrote (an IDREF error in the OASIS schema);
+# - empty `Configurations2/…` folder entries that META-INF/manifest.xml does not list;
+# - no default style for text and table cells, which validators warn of;
+# - zip timestamps of the moment of conversion: set from SOURCE_DATE_EPOCH, as for the .docx.
 def normalise_odt(data: bytes, *, marking: str, when: datetime) -> bytes:
     """Rewrite LibreOffice's .odt so that equal input gives equal bytes and the package validates."""
     with zipfile.ZipFile(io.BytesIO(data)) as source:
@@ -214,11 +207,10 @@ def _unparented_families(content: bytes) -> set[str]:
 
 
 def _add_default_styles(root: etree._Element, families: set[str]) -> None:
-    """Give each family in `families` a default style (empty: the application's defaults) if it has none.
-
-    An automatic style with no parent falls back on its family's default style; LibreOffice writes
-    none for text and table cells, which validators report. An empty one changes nothing on screen.
-    """
+    """Give each family in `families` that has no default style an empty one."""
+    # An automatic style with no parent falls back on its family's default style; LibreOffice
+    # writes none for text and table cells. An empty one (the application's defaults) changes
+    # nothing on screen.
     styles = root.find(f"{{{OFFICE}}}styles")
     if styles is None:
         return
