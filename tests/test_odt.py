@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import io
+import json
 import os
 import re
 import shutil
@@ -16,6 +17,8 @@ from pathlib import Path
 
 import pytest
 from lxml import etree
+from project import EDITION, make_project, run
+from project import SUMMARY as MINI_SUMMARY
 from pypdf import PdfReader
 
 from briefgen.errors import ConversionError
@@ -343,3 +346,21 @@ def test_without_libreoffice_the_build_stops_with_one_line(
     )
     assert run.returncode == 1
     assert (run.stdout + run.stderr).strip() == f"error: {caught.value}"
+
+
+def test_regen_builds_an_edition_that_names_odt_and_watches_the_word_template(tmp_path: Path) -> None:
+    if shutil.which("soffice") is None:
+        pytest.skip("LibreOffice is not installed")
+    project = make_project(tmp_path / "project")
+    summary = project / MINI_SUMMARY
+    summary.write_text(summary.read_text(encoding="utf-8") + "    formats: [pdf, odt]\n", encoding="utf-8")
+    first = run(project, "regen")
+    assert first.returncode == 3, first.stdout + first.stderr
+    folder = project / "out" / "uk-japan-minimal"
+    assert {p.suffix for p in folder.iterdir()} >= {".pdf", ".odt"}
+    assert not (folder / f"{EDITION}.docx").exists()
+    manifest = json.loads((project / "out" / "manifest.json").read_text(encoding="utf-8"))
+    record = next(iter(manifest["summaries"].values()))["papers"][EDITION]
+    assert "template:reference.docx" in record["inputs"]  # the .odt is made from the .docx
+    assert f"{EDITION}.odt" in record["outputs"]
+    assert run(project, "regen").returncode == 0  # current: nothing to do
