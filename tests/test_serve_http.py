@@ -215,19 +215,19 @@ def test_the_summary_page_shows_the_report_as_people_read_it(site: Site) -> None
 
 @pytest.mark.skipif(shutil.which("soffice") is None, reason="LibreOffice is not installed")
 def test_an_odt_is_rendered_when_asked_for_then_sent_from_the_manifest(site: Site) -> None:
-    first = site.get(f"{API}/one-page-public.odt")
+    first = site.get(f"{API}/short-public.odt")
     assert first.status_code == 200
     assert first.headers["content-type"] == "application/vnd.oasis.opendocument.text"
-    assert first.headers["content-disposition"] == 'attachment; filename="uk-japan-2026-one-page-public.odt"'
+    assert first.headers["content-disposition"] == 'attachment; filename="uk-japan-2026-short-public.odt"'
     assert first.content[30:38] == b"mimetype"  # the package's first member, as ODF requires
     site.published()
-    assert (site.out / SID / "one-page-public.odt").read_bytes() == first.content
-    again = site.get(f"{API}/one-page-public.odt")
+    assert (site.out / SID / "short-public.odt").read_bytes() == first.content
+    again = site.get(f"{API}/short-public.odt")
     assert again.headers["x-briefgen-rendered"] == "no" and again.content == first.content
     download = site.get(
-        f"/summaries/{SID}?length=one-page&audience=public&format=odt&action=download", follow_redirects=False
+        f"/summaries/{SID}?length=short&audience=public&format=odt&action=download", follow_redirects=False
     )
-    assert download.headers["location"] == f"{API}/one-page-public.odt"
+    assert download.headers["location"] == f"{API}/short-public.odt"
 
 
 def test_a_theme_paper_is_named_and_titled_for_its_theme(site: Site) -> None:
