@@ -216,6 +216,23 @@ def test_the_summary_page_shows_the_report_as_people_read_it(site: Site) -> None
     assert download.headers["location"] == f"{API}/one-page-minister.docx"
 
 
+@pytest.mark.skipif(shutil.which("soffice") is None, reason="LibreOffice is not installed")
+def test_an_odt_is_rendered_when_asked_for_then_sent_from_the_manifest(site: Site) -> None:
+    first = site.get(f"{API}/short-public.odt")
+    assert first.status_code == 200
+    assert first.headers["content-type"] == "application/vnd.oasis.opendocument.text"
+    assert first.headers["content-disposition"] == 'attachment; filename="uk-japan-2026-short-public.odt"'
+    assert first.content[30:38] == b"mimetype"  # the package's first member, as ODF requires
+    site.published()
+    assert (site.out / SID / "short-public.odt").read_bytes() == first.content
+    again = site.get(f"{API}/short-public.odt")
+    assert again.headers["x-briefgen-rendered"] == "no" and again.content == first.content
+    download = site.get(
+        f"/summaries/{SID}?length=short&audience=public&format=odt&action=download", follow_redirects=False
+    )
+    assert download.headers["location"] == f"{API}/short-public.odt"
+
+
 def test_a_theme_paper_is_named_and_titled_for_its_theme(site: Site) -> None:
     response = site.get(f"{API}/one-page-minister.pdf?theme=minerals")
     assert response.status_code == 200

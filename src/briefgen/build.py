@@ -269,6 +269,11 @@ class DocxAside:
         return self.result
 
 
+def _needs_docx(edition: Edition) -> bool:
+    """Tell whether a paper needs its Word file made: asked for, or to convert to .odt."""
+    return Format.DOCX in edition.formats or Format.ODT in edition.formats
+
+
 def body_words(brief: Brief) -> int:
     """Count the words of a paper's body: every item's label and text."""
     return sum(words(i.text) + words(i.label or "") for i in items_of(brief))
@@ -408,7 +413,7 @@ class Builder:
         try:
             if trims is not None:
                 brief, rounds, document = self.select(edition, trims), 0, None
-                if Format.DOCX in edition.formats and Format.PDF in edition.formats:
+                if _needs_docx(edition) and Format.PDF in edition.formats:
                     # The fit is known, so the Word file can be written on the other core while the
                     # PDF is laid out (and WeasyPrint imported).
                     aside = DocxAside(brief)
@@ -451,15 +456,25 @@ class Builder:
                     )
                 paper.files[f"{stem}.pdf"] = write_pdf(document)
                 timings["pdf"] = time.perf_counter() - t
-            if Format.DOCX in edition.formats:
+            if _needs_docx(edition):
                 t = time.perf_counter()
                 data = aside.collect() if aside is not None else None
                 if data is None:
                     from briefgen.render.docx import write_docx
 
                     data = write_docx(brief)
-                paper.files[f"{stem}.docx"] = data
+                if Format.DOCX in edition.formats:
+                    paper.files[f"{stem}.docx"] = data
                 timings["docx"] = time.perf_counter() - t
+                if Format.ODT in edition.formats:
+                    # Converted from this build's Word file, never one on disk: the two always
+                    # carry the same claims. A failed conversion fails the paper, so no file of
+                    # it is written and the last good .odt stays.
+                    from briefgen.render.odt import write_odt
+
+                    t = time.perf_counter()
+                    paper.files[f"{stem}.odt"] = write_odt(data, brief)
+                    timings["odt"] = time.perf_counter() - t
             if Format.HTML in edition.formats:
                 from briefgen.render.html import render_html
 

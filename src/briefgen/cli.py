@@ -136,7 +136,9 @@ def build(
         str | None,
         typer.Option(help="minister, officials, parliament, public or industry: build for this audience."),
     ] = None,
-    fmt: Annotated[list[str] | None, typer.Option("--format", help="pdf, docx or html (repeatable).")] = None,
+    fmt: Annotated[
+        list[str] | None, typer.Option("--format", help="pdf, docx, html or odt (repeatable).")
+    ] = None,
     out: Annotated[Path, typer.Option("--out", help="Output folder.")] = Path("out"),
     allow_warnings: Annotated[
         bool, typer.Option("--allow-warnings", help="Build papers over a quality limit.")

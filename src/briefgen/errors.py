@@ -7,7 +7,8 @@ BriefgenError
  │    ├── FitError       priority-1 content does not fit the page budget
  │    ├── EvidenceError  priority-1 claims lost their evidence (an analyst must look)
  │    ├── MarkingError   a sensitive claim would reach a public paper, or a marking is refused
- │    └── QualityError   a paper breaks a hard readability limit
+ │    ├── QualityError   a paper breaks a hard readability limit
+ │    └── ConversionError LibreOffice is missing, failed or ran out of time making the .odt
  ├── SourceError         a source could not be read or fetched
  ├── PathError           a path leaves its folder, or names a FIFO, device or folder, or a file too big
  ├── OutputError         a file could not be written (read-only or full disk, a file where a folder is)
@@ -94,6 +95,10 @@ class MarkingError(BuildError):
 
 class QualityError(BuildError):
     """A paper breaks a hard quality limit."""
+
+
+class ConversionError(BuildError):
+    """LibreOffice is missing, failed or ran out of time converting a paper's Word file to .odt."""
 
 
 class SourceError(BriefgenError):

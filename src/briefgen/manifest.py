@@ -363,7 +363,8 @@ def template_files(templates: Path, layouts: list[str], formats: list[str]) -> l
             if base.is_dir():
                 found = (p for p in base.rglob("*") if _file_in(p, templates))
                 files.extend(sorted(str(p.relative_to(templates)) for p in found))
-    if "docx" in formats and (templates / "reference.docx").exists():
+    # An .odt is converted from the .docx, so it depends on what the .docx does.
+    if ("docx" in formats or "odt" in formats) and (templates / "reference.docx").exists():
         files.append("reference.docx")
     return files
 

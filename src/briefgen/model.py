@@ -51,6 +51,7 @@ class Format(StrEnum):
     PDF = "pdf"
     DOCX = "docx"
     HTML = "html"
+    ODT = "odt"  # converted from the paper's .docx by LibreOffice (render/odt.py)
 
 
 class Marking(StrEnum):

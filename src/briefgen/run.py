@@ -66,6 +66,10 @@ def build_papers(
     )
     if theme:
         editions = [theme_edition(e, theme) for e in editions]
+    if any(Format.ODT in e.formats for e in editions):
+        from briefgen.render.odt import find_soffice
+
+        find_soffice()  # without LibreOffice: one error now, not one per paper after the rest is built
     if redline_against is not None and len(editions) != 1:
         raise BuildError(
             f"--redline-against {redline_against}: compares one paper, and {len(editions)} were chosen;"

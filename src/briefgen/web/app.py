@@ -6,7 +6,7 @@ Routes (keep the API ones stable):
     GET  /summaries/{id}                                 choose a paper; see its report and HTML
     GET  /sign-in, POST /sign-in, POST /sign-out         a browser session from the token
     GET  /api/summaries                                  id, title, as-of, newest source, check
-    GET  /api/summaries/{id}/papers/{length}-{audience}.{pdf|docx|html|report.json}[?theme=ID]
+    GET  /api/summaries/{id}/papers/{length}-{audience}.{pdf|docx|odt|html|report.json}[?theme=ID]
     GET  /healthz                                        workers busy and waiting
     GET  /static/…                                       the page's own stylesheet
 
@@ -51,6 +51,7 @@ CONTENT_TYPES = {
     "pdf": "application/pdf",
     "docx": "application/vnd.openxmlformats-officedocument.wordprocessingml.document",
     "html": "text/html; charset=utf-8",
+    "odt": "application/vnd.oasis.opendocument.text",
     "report.json": "application/json",
 }
 LENGTH_LABELS = {"one-page": "One page", "short": "Short (2 to 4 pages)", "full": "Full paper"}
@@ -61,7 +62,12 @@ AUDIENCE_LABELS = {
     "public": "Public",
     "industry": "Industry",
 }
-FORMAT_LABELS = {"pdf": "PDF", "docx": "Word (.docx)", "html": "Web page (HTML)"}
+FORMAT_LABELS = {
+    "pdf": "PDF",
+    "docx": "Word (.docx)",
+    "odt": "OpenDocument (.odt)",
+    "html": "Web page (HTML)",
+}
 PAGE_CSP = (
     "default-src 'self'; img-src 'self' data:; style-src 'self'; frame-src 'self'; "
     "frame-ancestors 'none'; base-uri 'none'; form-action 'self'; object-src 'none'"
@@ -201,7 +207,7 @@ def create_app(config: WebConfig, *, on_startup: list[Any] | None = None) -> Sta
 
     def _send(request: Request, paper: PaperRequest, suffix: str, served: Served) -> Response:
         filename = f"{paper.summary_id}-{paper.stem}.{suffix}"
-        disposition = "attachment" if suffix in ("pdf", "docx") else "inline"
+        disposition = "attachment" if suffix in ("pdf", "docx", "odt") else "inline"
         headers = {
             "ETag": served.etag,
             "Cache-Control": "private, no-cache" if is_sensitive(served.marking) else "no-cache",
@@ -340,7 +346,7 @@ def _links(paper: PaperRequest) -> dict[str, str]:
     """Return the API links of a paper's files."""
     base = f"/api/summaries/{quote(paper.summary_id)}/papers/{paper.length.value}-{paper.audience.value}"
     query = f"?{urlencode({'theme': paper.theme})}" if paper.theme else ""
-    return {fmt: f"{base}.{fmt}{query}" for fmt in ("pdf", "docx", "html", "report.json")}
+    return {fmt: f"{base}.{fmt}{query}" for fmt in ("pdf", "docx", "odt", "html", "report.json")}
 
 
 def _safe_next(target: str | None) -> str:
@@ -416,7 +422,7 @@ def report_view(
         "sources": sources,
         "note": note,
         "links": links,
-        "formats": {fmt: FORMAT_LABELS[fmt] for fmt in ("pdf", "docx", "html")},
+        "formats": dict(FORMAT_LABELS),
     }
 
 

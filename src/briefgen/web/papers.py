@@ -33,7 +33,7 @@ from briefgen.paths import inside
 from briefgen.pool import Renderer, RenderJob, cached_inputs, job_builder
 
 FORMATS = (Format.PDF, Format.DOCX, Format.HTML)  # a page render makes all three: the next asks are sends
-SUFFIXES = {"pdf": "pdf", "docx": "docx", "html": "html", "report.json": "report.json"}
+SUFFIXES = {"pdf": "pdf", "docx": "docx", "html": "html", "odt": "odt", "report.json": "report.json"}
 
 
 class NotFoundError(BriefgenError):
@@ -106,6 +106,8 @@ class PaperRequest:
     length: Length
     audience: Audience
     theme: str | None = None
+    # An .odt costs a LibreOffice run (about 2 s), so it is made only when asked for.
+    odt: bool = False
 
     @property
     def stem(self) -> str:
@@ -228,7 +230,7 @@ class PaperService:
         assert entry.summary is not None
         if theme is not None and theme not in {t.id for t in entry.summary.themes}:
             raise NotFoundError(f"no theme {theme!r} in summary {summary_id!r}")
-        return PaperRequest(summary_id, length, audience, theme or None), suffix
+        return PaperRequest(summary_id, length, audience, theme or None, odt=suffix == "odt"), suffix
 
     # -- the manifest ---------------------------------------------------------------------------
 
@@ -285,8 +287,9 @@ class PaperService:
             known_fit,  # the fit a previous build proved, as the command line reuses it
         )
 
+        formats = [*FORMATS, Format.ODT] if request.odt else list(FORMATS)
         edition = Edition(
-            name=request.stem, length=request.length, audience=request.audience, formats=list(FORMATS)
+            name=request.stem, length=request.length, audience=request.audience, formats=formats
         )
         inputs = cached_inputs(entry.file, strict=True)
         builder = job_builder(
