@@ -40,6 +40,12 @@ def test_a_theme_keeps_its_claims_the_framing_claims_and_their_disputes() -> Non
     assert all(d.claims and set(d.claims) <= kept for d in narrowed.disputes)
     assert "print-date" not in {d.id for d in narrowed.disputes}  # concerns no claim
     assert narrowed.sources == summary.sources and narrowed.glossary == summary.glossary
+    # The theme's own claims keep their priority; framing claims rank one lower, priority 1 aside.
+    before = {c.id: c.priority for c in summary.claims}
+    for claim in narrowed.claims:
+        expected = before[claim.id] if claim.theme or before[claim.id] == 1 else min(before[claim.id] + 1, 3)
+        assert claim.priority == expected, claim.id
+    assert any(claim.priority != before[claim.id] for claim in narrowed.claims)
 
 
 def test_narrowed_inputs_point_every_quote_check_at_its_claim() -> None:
@@ -110,7 +116,8 @@ def test_build_theme_names_the_file_and_titles_the_paper(project: Path) -> None:
     assert str(reader.metadata.title).endswith(": Critical minerals and economic security")
     report = json.loads(pdf.with_suffix("").with_suffix(".report.json").read_text(encoding="utf-8"))
     assert report["edition"] == "one-page-minister-minerals"
-    assert "minerals-urgent" in report["claims_included"]
+    # A paper on minerals keeps the minerals claims before the framing ones.
+    assert {"minerals-urgent", "minerals-diversify", "ltt-minerals"} <= set(report["claims_included"])
     assert not {"gcap-dev", "cyber-threat-sharing"} & set(report["claims_included"])
     bad = run(project, "build", "briefs/uk-japan-2026.yaml", "--length", "one-page", "--theme", "nope")
     assert bad.returncode == 1 and "unknown theme 'nope'" in bad.stderr

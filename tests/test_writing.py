@@ -93,6 +93,8 @@ ALLOWED = {
     ("remote.py", "write_bytes"),
     ("remote.py", "write_text"),
     ("remote.py", "rename"),
+    # LibreOffice's input and profile, in a private temporary folder that is deleted after it.
+    ("render/odt.py", "write_bytes"),
 }
 
 

@@ -4,9 +4,10 @@ A theme paper ("a one-pager on the minerals part only") is built from a narrowed
 
 - the claims of that theme, whatever their role;
 - claims with no theme whose role frames any part of the agreement (`NARROWED_ROLES`: overview,
-  legal form and status, context, drivers, risks, next steps, handling, engagement); unthemed
-  `agreed`, `implications` and `reaction` claims speak of the agreement as a whole or of other
-  provisions, and are left out;
+  legal form and status, context, drivers, risks, next steps, handling, engagement), each but
+  those of priority 1 a priority lower than in the summary, so that the theme's own claims are
+  cut last; unthemed `agreed`, `implications` and `reaction` claims speak of the agreement as a
+  whole or of other provisions, and are left out;
 - the disputes that concern a kept claim (their `claims` cut to the kept ones), so a theme paper
   still says where sources differ on what it prints; disputes naming no claim are left out;
 - every source, glossary entry, timeline event and layout change, as they were.
@@ -25,6 +26,8 @@ from briefgen.build import Builder, Inputs
 from briefgen.errors import BuildError
 from briefgen.model import Audience, Edition, Role, Summary
 from briefgen.selection import Trims
+
+LOWEST_PRIORITY = 3  # the lowest a claim can have (model.Claim.priority)
 
 #: Roles of unthemed claims kept in a theme paper: they frame every provision.
 NARROWED_ROLES = frozenset(
@@ -62,6 +65,14 @@ def narrow_to_theme(summary: Summary, theme_id: str) -> Summary:
     ]
     if not any(c.theme == theme_id for c in claims):
         raise BuildError(f"{summary.id}: no claim has the theme {theme_id!r}")
+    # The paper is about the theme: where room is short, a framing claim goes before a theme claim
+    # of the same priority. Priority 1 stays 1: the paper still must carry it.
+    claims = [
+        c
+        if c.theme == theme_id or c.priority == 1
+        else c.model_copy(update={"priority": min(c.priority + 1, LOWEST_PRIORITY)})
+        for c in claims
+    ]
     kept = {c.id for c in claims}
     disputes = [
         d.model_copy(update={"claims": [c for c in d.claims if c in kept]})
