@@ -16,6 +16,7 @@ import subprocess
 from collections.abc import Iterator
 from pathlib import Path
 
+import pages
 import pytest
 
 from briefgen.model import Format
@@ -74,6 +75,13 @@ def _first_one(folder: Path) -> Iterator[bool]:
         fcntl.flock(lock, fcntl.LOCK_EX)
         yield not done.exists()
         done.touch()
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _pdf_cache(tmp_path_factory: pytest.TempPathFactory) -> None:
+    """Keep what pypdf reads of a PDF for the whole run, for every worker (`pages.read_pdf`)."""
+    pages.CACHE = _shared_folder(tmp_path_factory) / "pdf-text"
+    pages.CACHE.mkdir(exist_ok=True)
 
 
 @pytest.fixture(scope="session", params=SUMMARIES, ids=[p.stem for p in SUMMARIES])

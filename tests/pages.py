@@ -1,6 +1,10 @@
-"""Read a PDF's pages as lines with their height on the page and type size, for layout checks.
+"""Read a PDF's pages as text, text runs and lines with their height and type size, for checks.
 
 Also reads a text entry of its document information, which pypdf types as any PDF object.
+
+pypdf takes about 0.06 s a page, and many tests read the same thirty papers: `read_pdf` reads a
+PDF once per run, keeping what it found in memory and, when `CACHE` is set (conftest sets it to
+a folder every pytest-xdist worker shares), on disk under the hash of the PDF's bytes.
 
 Works on the PDFs WeasyPrint writes and on those LibreOffice makes of the Word files: an A4 page
 with 20 mm top and bottom margins, body text of 12pt and up, footnotes of 10pt.
@@ -8,10 +12,17 @@ with 20 mm top and bottom margins, body text of 12pt and up, footnotes of 10pt.
 
 from __future__ import annotations
 
+import hashlib
+import io
+import os
+import pickle
 from dataclasses import dataclass
 from pathlib import Path
 
-from pypdf import PdfReader
+from pypdf import PageObject, PdfReader
+
+CACHE: Path | None = None
+_READ: dict[str, list[PdfPage]] = {}
 
 BODY_TOP = 842 - 56.7  # points from the foot of the page: the top margin is 20 mm
 BODY_BOTTOM = 56.7
@@ -36,23 +47,71 @@ class Line:
         return self.y < BODY_BOTTOM - 12  # footnote lines may sit a little into the margin
 
 
+@dataclass(frozen=True)
+class Run:
+    """One piece of text as the PDF draws it."""
+
+    text: str  # white space at the ends stripped
+    y: float  # baseline, points up from the foot of the page
+    text_y: float  # the text matrix's own y, before the page's transformation
+    size: float  # type size on the page, in points
+    font: str  # the font's /BaseFont, "" if none
+
+
+@dataclass(frozen=True)
+class PdfPage:
+    """One page as pypdf reads it: its text, and the runs that draw it."""
+
+    text: str  # pypdf's extract_text()
+    runs: tuple[Run, ...]
+
+
+def read_pdf(source: Path | bytes) -> list[PdfPage]:
+    """Return each page's text and runs; a PDF with the same bytes is read only once a run."""
+    data = source if isinstance(source, bytes) else source.read_bytes()
+    key = hashlib.sha256(data).hexdigest()
+    if key in _READ:
+        return _READ[key]
+    saved = CACHE / f"{key}.pickle" if CACHE is not None else None
+    if saved is not None and saved.exists():
+        pages: list[PdfPage] = pickle.loads(saved.read_bytes())
+    else:
+        pages = [_read_page(page) for page in PdfReader(io.BytesIO(data)).pages]
+        if saved is not None:  # written whole, then renamed: another worker never reads half
+            temp = saved.with_name(f"{saved.name}.{os.getpid()}.tmp")
+            temp.write_bytes(pickle.dumps(pages))
+            temp.replace(saved)
+    _READ[key] = pages
+    return pages
+
+
+def _read_page(page: PageObject) -> PdfPage:
+    runs: list[Run] = []
+
+    def visit(text: str, cm: list[float], tm: list[float], font: object, size: float) -> None:
+        if text.strip():
+            y = tm[5] * cm[3] + tm[4] * cm[1] + cm[5]
+            scale = abs(tm[3] * cm[3]) or 1.0
+            name = str(font.get("/BaseFont", "")) if isinstance(font, dict) else ""
+            runs.append(Run(text.strip(), y, tm[5], size * scale, name))
+
+    text = page.extract_text(visitor_text=visit)
+    return PdfPage(text, tuple(runs))
+
+
+def pdf_text(source: Path | bytes, sep: str = " ") -> str:
+    """Return a PDF's text, its pages joined by `sep`."""
+    return sep.join(page.text for page in read_pdf(source))
+
+
 def page_lines(path: Path) -> list[list[Line]]:
     """Return each page's lines, top to bottom."""
     pages = []
-    for number, page in enumerate(PdfReader(path).pages, start=1):
-        chunks: list[tuple[float, float, str]] = []
-
-        def visit(text: str, cm: list[float], tm: list[float], font: object, size: float) -> None:
-            if text.strip():
-                y = tm[5] * cm[3] + tm[4] * cm[1] + cm[5]
-                scale = abs(tm[3] * cm[3]) or 1.0
-                chunks.append((y, size * scale, text.strip()))  # noqa: B023 - one page at a time
-
-        page.extract_text(visitor_text=visit)
+    for number, page in enumerate(read_pdf(path), start=1):
         rows: dict[float, list[tuple[float, str]]] = {}
-        for y, size, text in chunks:
-            key = next((k for k in rows if abs(k - y) < 2.5), y)  # superscripts sit a little higher
-            rows.setdefault(key, []).append((size, text))
+        for run in page.runs:
+            key = next((k for k in rows if abs(k - run.y) < 2.5), run.y)  # superscripts sit a little higher
+            rows.setdefault(key, []).append((run.size, run.text))
         pages.append(
             [
                 Line(number, y, max(s for s, _ in rows[y]), " ".join(t for _, t in rows[y]))

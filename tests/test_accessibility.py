@@ -19,7 +19,7 @@ from typing import Any
 import pytest
 from docx.oxml.ns import qn
 from lxml import etree
-from pypdf import PdfReader
+from pages import read_pdf
 from sample import sample_brief
 
 from briefgen.brief import BlockKind, Brief, CitationStyle, block_items, items_of
@@ -79,17 +79,11 @@ class PdfRun:
 
 def pdf_runs(data: bytes) -> list[PdfRun]:
     """Return every text run of a PDF with its type size (in points on the page) and font name."""
-    runs: list[PdfRun] = []
-    for number, page in enumerate(PdfReader(io.BytesIO(data)).pages, start=1):
-
-        def visit(text: str, cm: list[float], tm: list[float], font: Any, size: float) -> None:
-            if text.strip():
-                scale = abs(tm[3] * cm[3]) or 1.0
-                name = str(font.get("/BaseFont", "")) if font else ""
-                runs.append(PdfRun(number, text.strip(), size * scale, name))  # noqa: B023
-
-        page.extract_text(visitor_text=visit)
-    return runs
+    return [
+        PdfRun(number, run.text, run.size, run.font)
+        for number, page in enumerate(read_pdf(data), start=1)
+        for run in page.runs
+    ]
 
 
 def pdf_problems(data: bytes, brief: Brief) -> list[str]:

@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 from docx.oxml.ns import qn
 from lxml import etree
-from pypdf import PdfReader
+from pages import pdf_text
 
 from briefgen.loading import load_summary
 from briefgen.model import Audience, Length, Likelihood, Role, Summary
@@ -57,7 +57,7 @@ def _word_paragraphs(path: Path, part: str = "word/document.xml", *, prose: bool
 
 
 def _texts(folder: Path, edition: str) -> dict[str, str]:
-    pdf = " ".join(page.extract_text() for page in PdfReader(folder / f"{edition}.pdf").pages)
+    pdf = pdf_text(folder / f"{edition}.pdf")
     word = _word_paragraphs(folder / f"{edition}.docx") + _word_paragraphs(
         folder / f"{edition}.docx", "word/footnotes.xml"
     )

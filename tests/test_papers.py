@@ -14,7 +14,7 @@ import docx
 import pytest
 from docx.oxml.ns import qn
 from lxml import etree
-from pages import NOTE_SIZE, body_and_notes, page_lines
+from pages import NOTE_SIZE, body_and_notes, page_lines, pdf_text, read_pdf
 from pypdf import PdfReader
 from pypdf.generic import Destination
 from word_styles import style_name
@@ -120,17 +120,11 @@ def test_marking_on_every_page_top_and_bottom(built: tuple[Path, Results], editi
     reader = _pdf(folder, edition)
     if brief.marking is None:
         assert edition.endswith(("public", "parliament"))  # unmarked unless the summary says otherwise
-        assert not any("OFFICIAL" in page.extract_text() for page in reader.pages)
+        assert "OFFICIAL" not in pdf_text(folder / f"{edition}.pdf")
         return
     assert brief.marking in MARKINGS
-    for number, page in enumerate(reader.pages, 1):
-        found: list[float] = []
-
-        def visit(text: str, cm: object, tm: list[float], *_: object) -> None:
-            if text.strip() == brief.marking:
-                found.append(tm[5])  # noqa: B023 - collected per page
-
-        page.extract_text(visitor_text=visit)
+    for number, page in enumerate(read_pdf(folder / f"{edition}.pdf"), 1):
+        found = [run.text_y for run in page.runs if run.text == brief.marking]
         assert found, f"page {number} has no marking"
         assert max(found) > 780 and min(found) < 60, f"page {number}: marking not top and bottom: {found}"
         # Once at the top and once at the foot: the body does not print it again (page 1 had it twice).
@@ -193,8 +187,8 @@ def test_footnotes_are_real_word_footnotes(built: tuple[Path, Results], edition:
     assert body.count("<w:footnoteReference ") == len(cited)
     assert notes.count("<w:footnote ") == len(cited) + 2  # plus separator and continuation
     assert escape(citations[0].quote[:30]) in notes
-    pdf_text = _flat(" ".join(page.extract_text() for page in _pdf(folder, edition).pages))
-    assert " ".join(citations[0].quote.split()[:6]) in pdf_text
+    text = _flat(pdf_text(folder / f"{edition}.pdf"))
+    assert " ".join(citations[0].quote.split()[:6]) in text
 
 
 def test_minister_papers_have_no_footnotes(built: tuple[Path, Results]) -> None:
@@ -220,8 +214,9 @@ def test_full_paper_has_cover_contents_disputes_and_annexes(built: tuple[Path, R
     ):
         assert any(heading in t for t in titles), (heading, titles)
     # A line broken after the dash of "Australia–United Kingdom" joins up without a space.
-    text = _flat(re.sub(r"(?<=[^\W\d][-–])\n", "", " ".join(p.extract_text() for p in reader.pages)))
-    assert "Contents" in reader.pages[1].extract_text()
+    pages = read_pdf(folder / "full-officials.pdf")
+    text = _flat(re.sub(r"(?<=[^\W\d][-–])\n", "", " ".join(p.text for p in pages)))
+    assert "Contents" in pages[1].text
     summary = _summary_of(results)
     for position in summary.disputes[0].positions:  # both sides of a dispute, quoted
         assert " ".join(position.quote.split()[:4]) in text, position.quote
@@ -338,9 +333,12 @@ def test_every_printed_quotation_is_in_a_current_source(built: tuple[Path, Resul
     root = next(p for p in SUMMARIES if load_summary(p).id == summary.id).parent.parent
     # White space is dropped altogether: a PDF line may break after a hyphen or a dash.
     sources = " ".join(_fold(t) for t in read_sources(summary, root).values()).replace(" ", "")
-    pdf_text = "\n".join(page.extract_text() for page in _pdf(folder, edition).pages)
     checked = 0
-    for fmt, text in (("pdf", pdf_text), ("docx", _word_text(folder / f"{edition}.docx"))):
+    printed = (
+        ("pdf", pdf_text(folder / f"{edition}.pdf", "\n")),
+        ("docx", _word_text(folder / f"{edition}.docx")),
+    )
+    for fmt, text in printed:
         for quotation in _QUOTATION.findall(_flat(text)):
             piece = _fold(quotation).rstrip(".,;:")
             assert piece.replace(" ", "") in sources, (
