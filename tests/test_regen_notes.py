@@ -305,12 +305,19 @@ def test_timeline_entries_and_disputes_are_compared_by_fingerprint() -> None:
 # -- 3 and 4. quotes after a source change, and the run's output ---------------------------------
 
 
-@pytest.fixture()
-def reworded_and_removed(built: Path) -> tuple[Path, subprocess.CompletedProcess[str]]:
-    """The built copy after one seed sentence is reworded slightly and another clause removed."""
-    _edit(built / TOKYO, OLD_WORDING, NEW_WORDING)
-    _edit(built / PARTNERSHIP, REMOVED, "")
-    return built, run(built, "regen")
+@pytest.fixture(scope="module")
+def reworded_and_removed(
+    prebuilt: Path, tmp_path_factory: pytest.TempPathFactory
+) -> tuple[Path, subprocess.CompletedProcess[str]]:
+    """A built copy after one seed sentence is reworded slightly and another clause removed, regenerated.
+
+    Made once for the tests that read it: none of them changes it.
+    """
+    project = tmp_path_factory.mktemp("reworded") / "project"
+    shutil.copytree(prebuilt, project)
+    _edit(project / TOKYO, OLD_WORDING, NEW_WORDING)
+    _edit(project / PARTNERSHIP, REMOVED, "")
+    return project, run(project, "regen")
 
 
 def test_the_note_lists_quotes_to_confirm_and_evidence_lost(
