@@ -177,3 +177,38 @@ def test_a_worker_killed_mid_job_has_its_paper_redone(
         assert len(PdfReader(pdf).pages) == 1
     assert not list(out.glob(".*.tmp"))  # nothing half-written was left or published
     assert len(papers(project / "out-kill")) == 10
+
+
+def test_a_job_taken_by_a_worker_that_died_before_starting_it_is_enqueued_again(
+    project: Path, redis_url: str
+) -> None:
+    # A worker killed between taking a job and starting it leaves the job "queued" but in RQ's
+    # intermediate queue, where no worker looks for minutes: the coordinator waited forever.
+    from briefgen.model import Audience, Edition, Length
+    from briefgen.pool import RenderJob
+    from briefgen.remote import DEAD_AFTER, RedisRenderer
+
+    renderer = RedisRenderer(redis_url, queue="taken-and-lost", poll=0.05)
+    edition = Edition(name="one-page-minister", length=Length.ONE_PAGE, audience=Audience.MINISTER)
+    job = RenderJob(
+        summary=project / "briefs" / "uk-japan-2026.yaml", edition=edition, templates=project / "templates"
+    )
+    client = Redis.from_url(redis_url)
+    try:
+        future = renderer.submit(job)
+        queue = renderer.queue.key
+        taken = client.lmove(queue, f"{queue}:intermediate")  # what a worker does as it takes a job
+        assert taken is not None
+        deadline = time.monotonic() + DEAD_AFTER + 10
+        while renderer.requeued == 0:
+            assert time.monotonic() < deadline, "the lost job was never enqueued again"
+            time.sleep(0.05)
+        again = [i.decode() if isinstance(i, bytes) else i for i in client.lrange(queue, 0, -1)]
+        assert len(again) == 1 and again[0].encode() != taken  # a new job for the same paper, waiting
+        client.hset(f"rq:job:{again[0]}", "status", "failed")  # end the wait
+        with pytest.raises(Exception, match="the render worker failed"):
+            future.result(timeout=10)
+    finally:
+        renderer.close()
+        client.flushdb()
+        client.close()

@@ -187,17 +187,16 @@ class RedisRenderer:
         nxt = 0
         while nxt < len(tracked):
             open_ = [i for i in range(len(tracked)) if i not in done]
-            # One round trip for every job's status, and one for the heartbeats of started ones.
+            # One round trip for every job's status, heartbeat and place in the queue.
             pipe = self.redis.pipeline()
             for index in open_:
                 rq_job = tracked[index].rq_job
                 assert rq_job is not None
-                pipe.hget(rq_job.key, "status")
-                pipe.exists(ALIVE + rq_job.id)
+                self._ask(pipe, rq_job)
             answers = pipe.execute()
             for k, index in enumerate(open_):
-                status, alive = answers[2 * k], answers[2 * k + 1]
-                outcome = self._step(tracked[index], status, bool(alive))
+                status, alive, place = answers[3 * k : 3 * k + 3]
+                outcome = self._step(tracked[index], status, bool(alive), place is not None)
                 if outcome is not None:
                     done[index] = outcome
             while nxt in done:
@@ -229,10 +228,9 @@ class RedisRenderer:
             while True:
                 assert item.rq_job is not None
                 pipe = self.redis.pipeline()
-                pipe.hget(item.rq_job.key, "status")
-                pipe.exists(ALIVE + item.rq_job.id)
-                status, alive = pipe.execute()
-                outcome = self._step(item, status, bool(alive))
+                self._ask(pipe, item.rq_job)
+                status, alive, place = pipe.execute()
+                outcome = self._step(item, status, bool(alive), place is not None)
                 if isinstance(outcome, BriefgenError):
                     raise outcome
                 if outcome is not None:
@@ -242,7 +240,15 @@ class RedisRenderer:
             with self._lock:
                 self._pending -= 1
 
-    def _step(self, item: _Tracked, raw_status: bytes | None, alive: bool) -> Paper | BriefgenError | None:
+    def _ask(self, pipe: Any, rq_job: Job) -> None:
+        """Queue the three questions `_step` needs answered: status, heartbeat, place in the queue."""
+        pipe.hget(rq_job.key, "status")
+        pipe.exists(ALIVE + rq_job.id)
+        pipe.lpos(self.queue.key, rq_job.id)
+
+    def _step(
+        self, item: _Tracked, raw_status: bytes | None, alive: bool, in_queue: bool
+    ) -> Paper | BriefgenError | None:
         """Look at one job once: its paper, its error, or None while it is still going."""
         from rq.job import JobStatus
 
@@ -261,10 +267,19 @@ class RedisRenderer:
                 return paper
             return unpack_error(value)
         if status in (JobStatus.FAILED, JobStatus.STOPPED, JobStatus.CANCELED):
-            detail = (item.rq_job.exc_info or "").strip().splitlines()
+            result = item.rq_job.latest_result()
+            detail = ((result.exc_string if result is not None else None) or "").strip().splitlines()
             return BuildError(
                 f"{item.job.edition.name}: the render worker failed: {detail[-1] if detail else status.value}"
             )
+        if status is JobStatus.QUEUED and not in_queue:
+            # Taken from the queue by a worker that died before it started the job: RQ parks such
+            # a job in its intermediate queue until a maintenance pass, minutes later.
+            item.taken = item.taken or now
+            if now - item.taken > DEAD_AFTER:
+                return self._requeue(item, "its worker stopped before starting it")
+        elif status is JobStatus.QUEUED:
+            item.taken = None
         if status is JobStatus.STARTED:
             if item.started is None:
                 item.started = item.alive = now
@@ -285,7 +300,7 @@ class RedisRenderer:
             return BuildError(f"{item.job.edition.name}: {why}, {item.tries} times")
         item.rq_job.delete(remove_from_queue=True)
         item.tries += 1
-        item.started = item.alive = None
+        item.started = item.alive = item.taken = None
         item.rq_job = self._enqueue(item.payload)
         self.requeued += 1
         _LOG.warning("%s: %s; enqueued it again", item.job.edition.name, why)
@@ -307,6 +322,7 @@ class _Tracked:
         self.rq_job = rq_job
         self.started: float | None = None
         self.alive: float | None = None
+        self.taken: float | None = None  # when the job was first seen out of the queue, not started
         self.tries = 0
 
 
