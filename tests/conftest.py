@@ -135,26 +135,3 @@ def word_layout(built: tuple[Path, Results], tmp_path_factory: pytest.TempPathFa
                 timeout=600,
             )
     return word
-
-
-# The slowest files, slowest first (from `pytest --durations=0`): each worker takes the next file
-# as it finishes one, so starting these first leaves short files, not a 50 s one, for the end.
-SLOW_FIRST = (
-    "test_redteam.py",
-    "test_regen_notes.py",
-    "test_regen.py",
-    "test_faults.py",
-    "test_packaging.py",
-    "test_any_agreement.py",
-    "test_odt.py",
-    "test_redline.py",
-    "test_review_cli.py",
-    "test_rq.py",
-    "test_watch.py",
-)
-
-
-def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
-    """Run the slowest files first; the order of tests within a file is kept."""
-    rank = {name: i for i, name in enumerate(SLOW_FIRST)}
-    items.sort(key=lambda item: rank.get(item.path.name, len(rank)))
