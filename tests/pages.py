@@ -52,6 +52,7 @@ class Run:
     """One piece of text as the PDF draws it."""
 
     text: str  # white space at the ends stripped
+    x: float  # where the run starts, points from the left edge of the page
     y: float  # baseline, points up from the foot of the page
     text_y: float  # the text matrix's own y, before the page's transformation
     size: float  # type size on the page, in points
@@ -90,10 +91,11 @@ def _read_page(page: PageObject) -> PdfPage:
 
     def visit(text: str, cm: list[float], tm: list[float], font: object, size: float) -> None:
         if text.strip():
+            x = tm[4] * cm[0] + tm[5] * cm[2] + cm[4]
             y = tm[5] * cm[3] + tm[4] * cm[1] + cm[5]
             scale = abs(tm[3] * cm[3]) or 1.0
             name = str(font.get("/BaseFont", "")) if isinstance(font, dict) else ""
-            runs.append(Run(text.strip(), y, tm[5], size * scale, name))
+            runs.append(Run(text.strip(), x, y, tm[5], size * scale, name))
 
     text = page.extract_text(visitor_text=visit)
     return PdfPage(text, tuple(runs))

@@ -168,8 +168,8 @@ def test_print_html_structure() -> None:
         r'<span class="claim" id="claim-cyber-judgement"',
         html,
     )
-    # The last word and its footnote call share an unbreakable span.
-    assert 'deepen defence <span class="call">ties.<span class="footnote">Unknown publisher' in html
+    # The footnote call is joined to the last word by a word joiner: no line starts with it.
+    assert 'deepen defence ties.&#x2060;<span class="footnote">Unknown publisher' in html
     assert "<ul>" in html and "<ol>" in html
 
 

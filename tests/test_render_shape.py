@@ -63,11 +63,6 @@ def test_footnote_ends_with_one_full_stop(quote: str, ending: str) -> None:
     assert shape.footnote_text((dataclasses.replace(CITE, quote=quote),)).endswith(ending)
 
 
-def test_split_last_word() -> None:
-    assert shape.split_last_word("It ended a tour of East Asia. ") == ("It ended a tour of East ", "Asia.")
-    assert shape.split_last_word("Alone") == ("", "Alone")
-
-
 def _provisions() -> Table:
     """The officials' key provisions: a long commitment, a short status, a long-ish lead, a date."""
     rows = (

@@ -92,7 +92,6 @@ def render_html(brief: Brief, *, media: Media = "print") -> str:
             endnotes=notes.notes,  # filled while the body renders, read after it
             footnote_of=notes,
             claim_anchor=_first_use("claim-"),
-            split_last_word=shape.split_last_word,
             paragraphs=shape.paragraphs,
             column_widths=column_widths,
             link_url=_link_url,

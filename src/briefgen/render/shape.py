@@ -129,13 +129,6 @@ def footnotes(brief: Brief) -> list[tuple[Item, str]]:
     ]
 
 
-def split_last_word(text: str) -> tuple[str, str]:
-    """Return `text` as (everything up to its last word, including the space, and the last word)."""
-    stripped = text.rstrip()
-    cut = max(stripped.rfind(" "), stripped.rfind("\n"), stripped.rfind("\t"))
-    return stripped[: cut + 1], stripped[cut + 1 :]
-
-
 # -- tables -------------------------------------------------------------------------------------
 
 
