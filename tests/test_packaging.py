@@ -127,7 +127,8 @@ def test_a_wheel_installed_with_its_dependencies_builds_a_paper(wheel: Path, tmp
     venv = tmp_path / "venv"
     _run(sys.executable, "-m", "venv", venv, cwd=tmp_path)
     install = subprocess.run(
-        [venv / "bin" / "python", "-m", "pip", "install", "-q", wheel],
+        # --no-compile: bytecode for a hundred dependencies is time this test does not need to spend.
+        [venv / "bin" / "python", "-m", "pip", "install", "-q", "--no-compile", wheel],
         env=_env(),
         capture_output=True,
         text=True,
