@@ -214,25 +214,7 @@ def edit_yaml_file(
     The file is replaced atomically (a temporary file in its folder, then a rename), keeping its
     mode; a symbolic link is followed, so the link stays a link.
     """
-    target = path.resolve()
-    try:
-        data = target.read_bytes()
-    except OSError as exc:
-        raise EditError(f"{path}: cannot read the file: {exc.strerror}") from None
-    bom = codecs.BOM_UTF8 if data.startswith(codecs.BOM_UTF8) else b""
-    try:
-        text = data[len(bom) :].decode("utf-8")
-    except UnicodeDecodeError as exc:
-        raise EditError(f"{path}: the file is not UTF-8 (bad byte at offset {exc.start})") from None
-    try:
-        new_text = replace_scalars(text, values)
-    except EditError as exc:
-        raise EditError(f"{path}: {exc}") from None
-    if check is not None:
-        check(new_text)
-    if write and new_text != text:
-        _write_atomic(target, data, bom + new_text.encode("utf-8"))
-    return new_text
+    return _edit_file(path, lambda text: replace_scalars(text, values), check=check, write=write)
 
 
 # --- inserting ---------------------------------------------------------------------------------
@@ -451,6 +433,19 @@ def append_yaml_items(
     As `edit_yaml_file`: nothing is written unless every insertion reads back and ``check`` passes,
     and the file is replaced atomically.
     """
+
+    def append_all(text: str) -> str:
+        for where, item in items:
+            text = append_item(text, where, item)
+        return text
+
+    return _edit_file(path, append_all, check=check, write=write)
+
+
+def _edit_file(
+    path: Path, change: Callable[[str], str], *, check: Callable[[str], None] | None, write: bool
+) -> str:
+    """Read a UTF-8 file (BOM kept aside), change its text, check it, and write it back if asked."""
     target = path.resolve()
     try:
         data = target.read_bytes()
@@ -461,10 +456,8 @@ def append_yaml_items(
         text = data[len(bom) :].decode("utf-8")
     except UnicodeDecodeError as exc:
         raise EditError(f"{path}: the file is not UTF-8 (bad byte at offset {exc.start})") from None
-    new_text = text
     try:
-        for where, item in items:
-            new_text = append_item(new_text, where, item)
+        new_text = change(text)
     except EditError as exc:
         raise EditError(f"{path}: {exc}") from None
     if check is not None:
