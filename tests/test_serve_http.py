@@ -10,7 +10,6 @@ import http.client
 import io
 import json
 import shutil
-import socket
 import threading
 import time
 from collections.abc import Iterator
@@ -19,6 +18,7 @@ from pathlib import Path
 import httpx
 import pytest
 import uvicorn
+from project import free_port
 from pypdf import PdfReader
 from starlette.requests import Request
 
@@ -32,14 +32,6 @@ ROOT = Path(__file__).resolve().parents[1]
 TOKEN = "test-token-8d2f"
 SID = "uk-japan-2026"
 API = f"/api/summaries/{SID}/papers"
-
-
-def free_port() -> int:
-    """Return a port nothing listens on now."""
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        port: int = sock.getsockname()[1]
-        return port
 
 
 class Site:
