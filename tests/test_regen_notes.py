@@ -23,10 +23,11 @@ from docx.oxml.ns import qn
 from pypdf import PdfReader
 from test_regen import ROOT, rebuilt_papers, run
 
+from briefgen.brief import Brief, CitationStyle
 from briefgen.changes import MAX_LISTED, QuoteChange, QuoteEvent, change_note, rebuilt_line
 from briefgen.locking import read_summary_id
 from briefgen.manifest import PaperRecord, fit_key
-from briefgen.model import Summary
+from briefgen.model import Audience, Length, Summary
 from briefgen.selection import Evidence
 
 SUMMARY = "briefs/uk-japan-2026.yaml"
@@ -220,14 +221,12 @@ def _summary_without_claims() -> Summary:
     return Summary.model_construct(**fields)
 
 
-def test_a_note_against_an_old_record_says_what_it_cannot_know_and_does_not_crash() -> None:
-    from briefgen.brief import Brief, CitationStyle
-    from briefgen.model import Audience, Length
-
-    brief = Brief(
+def _officials_brief(length: Length, included: tuple[str, ...] = ()) -> Brief:
+    """Return an officials' paper with nothing in it but the claims it names: change_note reads no more."""
+    return Brief(
         summary_id="s",
-        edition="short-officials",
-        length=Length.SHORT,
+        edition=f"{length.value}-officials",
+        length=length,
         audience=Audience.OFFICIALS,
         title="T",
         subtitle="",
@@ -244,8 +243,12 @@ def test_a_note_against_an_old_record_says_what_it_cannot_know_and_does_not_cras
         citation_style=CitationStyle.FOOTNOTES,
         cover_lines=(),
         sections=(),
-        included=("a",),
+        included=included,
     )
+
+
+def test_a_note_against_an_old_record_says_what_it_cannot_know_and_does_not_crash() -> None:
+    brief = _officials_brief(Length.SHORT, included=("a",))
     summary = _summary_without_claims()
     old = _record({"a": {"text": "Old full.", "priority": 2, "evidence": []}}, {})
     new_entry: dict[str, object] = {
@@ -266,31 +269,7 @@ def test_a_note_against_an_old_record_says_what_it_cannot_know_and_does_not_cras
 
 
 def test_timeline_entries_and_disputes_are_compared_by_fingerprint() -> None:
-    from briefgen.brief import Brief, CitationStyle
-    from briefgen.model import Audience, Length
-
-    brief = Brief(
-        summary_id="s",
-        edition="full-officials",
-        length=Length.FULL,
-        audience=Audience.OFFICIALS,
-        title="T",
-        subtitle="",
-        as_of="",
-        as_of_date=None,
-        marking=None,
-        author="",
-        subject="",
-        keywords=(),
-        language="en-GB",
-        cover=False,
-        contents=False,
-        numbered=False,
-        citation_style=CitationStyle.FOOTNOTES,
-        cover_lines=(),
-        sections=(),
-        included=(),
-    )
+    brief = _officials_brief(Length.FULL)
     shown = {"subject": {"title": "T"}, "glossary": {}}
     old = _record({}, {**shown, "disputes": {"d1": "1", "d2": "2"}, "timeline": {"2026-01-31#1": "a"}})
     new = _record(
