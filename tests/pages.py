@@ -37,6 +37,7 @@ class Line:
     y: float  # baseline, points up from the foot of the page
     size: float  # the largest type size on the line, in points
     text: str
+    x: float  # where the line starts, points from the left edge of the page
 
     @property
     def in_header(self) -> bool:
@@ -110,13 +111,19 @@ def page_lines(path: Path) -> list[list[Line]]:
     """Return each page's lines, top to bottom."""
     pages = []
     for number, page in enumerate(read_pdf(path), start=1):
-        rows: dict[float, list[tuple[float, str]]] = {}
+        rows: dict[float, list[Run]] = {}
         for run in page.runs:
             key = next((k for k in rows if abs(k - run.y) < 2.5), run.y)  # superscripts sit a little higher
-            rows.setdefault(key, []).append((run.size, run.text))
+            rows.setdefault(key, []).append(run)
         pages.append(
             [
-                Line(number, y, max(s for s, _ in rows[y]), " ".join(t for _, t in rows[y]))
+                Line(
+                    number,
+                    y,
+                    max(r.size for r in rows[y]),
+                    " ".join(r.text for r in rows[y]),
+                    min(r.x for r in rows[y]),
+                )
                 for y in sorted(rows, reverse=True)
             ]
         )

@@ -14,7 +14,7 @@ from pathlib import Path
 import docx
 import pytest
 from docx.oxml.ns import qn
-from pages import Line, Run, body_and_notes, info_text, notes_share, page_lines, read_pdf
+from pages import Line, body_and_notes, info_text, notes_share, page_lines, read_pdf
 from pypdf import PdfReader
 from word_styles import style_name
 
@@ -165,23 +165,6 @@ def test_word_contents_show_the_pages_the_headings_are_on(papers: Papers) -> Non
 LEFT_MARGIN = 18 / 25.4 * 72  # points: the page's side margins are 18 mm
 
 
-def _placed_lines(runs: tuple[Run, ...]) -> list[tuple[float, float, float, str]]:
-    """Group a page's runs into lines: (baseline y, left x, largest size, text), top to bottom."""
-    rows: dict[float, list[Run]] = {}
-    for run in runs:
-        key = next((k for k in rows if abs(k - run.y) < 2.5), run.y)
-        rows.setdefault(key, []).append(run)
-    return [
-        (
-            y,
-            min(r.x for r in rows[y]),
-            max(r.size for r in rows[y]),
-            " ".join(r.text for r in sorted(rows[y], key=lambda r: r.x)),
-        )
-        for y in sorted(rows, reverse=True)
-    ]
-
-
 def test_no_footnote_call_starts_a_line_and_no_word_is_left_alone_on_one(built: tuple[Path, Results]) -> None:
     folder, results = built
     for paper in results.papers:
@@ -192,11 +175,12 @@ def test_no_footnote_call_starts_a_line_and_no_word_is_left_alone_on_one(built: 
                 # A call is raised a little above its line: anything left of it within 6 pt is its line.
                 before = [r for r in body if abs(r.y - call.y) < 6 and r.x < call.x - 0.5]
                 assert before, f"{name} page {number}: footnote call {call.text} starts a line"
-            lines = [line for line in _placed_lines(tuple(body)) if abs(line[1] - LEFT_MARGIN) < 1.5]
+        for number, page_of_lines in enumerate(page_lines(folder / name), start=1):
+            lines = [line for line in page_of_lines if abs(line.x - LEFT_MARGIN) < 1.5]
             for above, line, below in zip(lines, lines[1:], lines[2:], strict=False):
-                running = all(11.5 <= size < 13 for _, _, size, _ in (above, line, below))
-                pitch = 12 < above[0] - line[0] < 18 and 12 < line[0] - below[0] < 18
-                if running and pitch and len(line[3].split()) <= 2 and below[3][:1].islower():
-                    assert line[3].endswith((".", ":", "?", "!")), (
-                        f"{name} page {number}: '{line[3]}' alone on a line in the middle of a paragraph"
+                running = all(11.5 <= each.size < 13 for each in (above, line, below))
+                pitch = 12 < above.y - line.y < 18 and 12 < line.y - below.y < 18
+                if running and pitch and len(line.text.split()) <= 2 and below.text[:1].islower():
+                    assert line.text.endswith((".", ":", "?", "!")), (
+                        f"{name} page {number}: '{line.text}' alone on a line in the middle of a paragraph"
                     )
