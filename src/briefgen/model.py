@@ -27,6 +27,9 @@ class Kind(StrEnum):
     QUESTION = "question"
 
 
+LOWEST_PRIORITY = 3  # claims run from priority 1 (never cut) to 3 (cut first)
+
+
 class Audience(StrEnum):
     """Who a paper is written for."""
 
@@ -237,7 +240,7 @@ class Claim(Strict):
     role: Role
     theme: Id | None = None
     kind: Kind
-    priority: Annotated[int, Field(ge=1, le=3)] = 2
+    priority: Annotated[int, Field(ge=1, le=LOWEST_PRIORITY)] = 2
     audiences: list[Audience] = Field(min_length=1)
     sensitivity: Marking = Marking.OFFICIAL
     short: Text

@@ -24,10 +24,8 @@ from pathlib import Path
 from briefgen.brief import Brief
 from briefgen.build import Builder, Inputs
 from briefgen.errors import BuildError
-from briefgen.model import Audience, Edition, Role, Summary
+from briefgen.model import LOWEST_PRIORITY, Audience, Edition, Role, Summary
 from briefgen.selection import Trims
-
-LOWEST_PRIORITY = 3  # the lowest a claim can have (model.Claim.priority)
 
 #: Roles of unthemed claims kept in a theme paper: they frame every provision.
 NARROWED_ROLES = frozenset(
