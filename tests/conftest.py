@@ -19,6 +19,7 @@ from pathlib import Path
 import pages
 import pytest
 
+from briefgen.cli import JOBS_ENV
 from briefgen.model import Format
 from briefgen.render import HARMLESS_WEASYPRINT_MESSAGES
 from briefgen.run import Results, build_papers
@@ -55,6 +56,10 @@ def weasyprint_logs(_weasyprint_collector: _Collector) -> list[str]:
     """Return the WeasyPrint warnings a test provokes on purpose, so they do not fail it."""
     return _weasyprint_collector.messages
 
+
+# The suite already runs a process per core: a command's own pool of render processes on top would
+# only fight it for the cores. The tests of the pool ask for one with --jobs.
+os.environ[JOBS_ENV] = "1"
 
 ROOT = Path(__file__).resolve().parents[1]
 SUMMARIES = sorted((ROOT / "briefs").glob("*.yaml"))

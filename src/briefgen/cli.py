@@ -27,6 +27,9 @@ sources_app = typer.Typer(no_args_is_help=True, help="Manage the summary's sourc
 app.add_typer(sources_app, name="sources")
 
 DEBUG = {"on": False}
+# The default of every --jobs: a machine already busy with other work (a test suite running a
+# process per core, a shared build server) sets it lower than the number of cores.
+JOBS_ENV = "BRIEFGEN_JOBS"
 
 
 def _echo(line: str, *, err: bool | None = None) -> None:
@@ -147,7 +150,10 @@ def build(
         str | None, typer.Option("--theme", help="Narrow the papers to one of the summary's themes (its id).")
     ] = None,
     jobs: Annotated[
-        int | None, typer.Option("--jobs", "-j", min=1, help="Papers rendered at once (default: cores).")
+        int | None,
+        typer.Option(
+            "--jobs", "-j", min=1, envvar=JOBS_ENV, help="Papers rendered at once (default: cores)."
+        ),
     ] = None,
     redline_against: Annotated[
         Path | None,
@@ -228,7 +234,10 @@ def regen(
         bool, typer.Option("--allow-warnings", help="Rebuild papers over a quality limit.")
     ] = False,
     jobs: Annotated[
-        int | None, typer.Option("--jobs", "-j", min=1, help="Papers rendered at once (default: cores).")
+        int | None,
+        typer.Option(
+            "--jobs", "-j", min=1, envvar=JOBS_ENV, help="Papers rendered at once (default: cores)."
+        ),
     ] = None,
     redis: Annotated[
         str | None, typer.Option("--redis", help="Render on RQ workers via this Redis URL.")
@@ -258,7 +267,8 @@ def serve(
     port: Annotated[int, typer.Option(help="Port to listen on.")] = 8000,
     out: Annotated[Path, typer.Option("--out", help="Output folder.")] = Path("out"),
     jobs: Annotated[
-        int | None, typer.Option("--jobs", "-j", min=1, help="Warm render workers (default: cores).")
+        int | None,
+        typer.Option("--jobs", "-j", min=1, envvar=JOBS_ENV, help="Warm render workers (default: cores)."),
     ] = None,
     queue_size: Annotated[
         int, typer.Option("--queue", min=1, help="Papers that may wait for a worker before 503.")
