@@ -6,8 +6,9 @@ import os
 import shutil
 import socket
 import subprocess
-import sys
 from pathlib import Path
+
+import warm
 
 ROOT = Path(__file__).resolve().parents[1]
 SUMMARY = "briefs/mini.yaml"
@@ -43,16 +44,8 @@ def environment(project: Path) -> dict[str, str]:
 
 
 def run(project: Path, *args: str, timeout: float = 120, umask: int = -1) -> subprocess.CompletedProcess[str]:
-    """Run this checkout's briefgen in the project, as cron would."""
-    return subprocess.run(
-        [sys.executable, "-m", "briefgen", *args],
-        cwd=project,
-        env=environment(project),
-        capture_output=True,
-        text=True,
-        timeout=timeout,
-        umask=umask,
-    )
+    """Run this checkout's briefgen in the project, as cron would (in a warm fork: tests/warm.py)."""
+    return warm.run(args, cwd=project, env=environment(project), timeout=timeout, umask=umask)
 
 
 def papers(project: Path) -> dict[str, bytes]:

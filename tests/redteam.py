@@ -3,7 +3,8 @@
     python tests/redteam.py [--keep]
 
 Each attack runs briefgen's command line, as cron or a person would, in its own copy of a built
-project. After each, the script checks what must always hold:
+project: each command in a fork of this warm process (tests/warm.py), the SIGKILL attack and the
+mount-namespace ones in fresh interpreters. After each, the script checks what must always hold:
 
 - no traceback in any output, and no control character sent raw to the terminal;
 - no command ran past its deadline;
@@ -38,6 +39,7 @@ from pathlib import Path
 from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
+import warm
 from project import EDITION, SUMMARY, environment, make_project
 
 PAPERS = "out/uk-japan-minimal"
@@ -75,14 +77,7 @@ class Lab:
         """Run briefgen in the project; fail the attack if it hangs or exits with an unexpected code."""
         started = time.monotonic()
         try:
-            done = subprocess.run(
-                [sys.executable, "-m", "briefgen", *args],
-                cwd=self.project,
-                env=environment(self.project),
-                capture_output=True,
-                text=True,
-                timeout=deadline,
-            )
+            done = warm.run(args, cwd=self.project, env=environment(self.project), timeout=deadline)
         except subprocess.TimeoutExpired:
             raise BreachError(f"`briefgen {' '.join(args)}` still running after {deadline:g} s") from None
         run = Run(tuple(args), done.returncode, done.stdout, done.stderr, time.monotonic() - started)
@@ -287,21 +282,13 @@ def sigkill_loses_no_paper(lab: Lab) -> None:
 
 def concurrent_runs_serialise(lab: Lab) -> None:
     lab.edit(SUMMARY, "# A small valid summary", "# An edited small valid summary")
-    runs = [
-        subprocess.Popen(
-            [sys.executable, "-m", "briefgen", "regen", SUMMARY, "--wait", "60"],
-            cwd=lab.project,
-            env=environment(lab.project),
-            stdout=subprocess.PIPE,
-            stderr=subprocess.PIPE,
-            text=True,
-        )
-        for _ in range(2)
-    ]
+    runs = [warm.start(["regen", SUMMARY, "--wait", "60"], cwd=lab.project, env=environment(lab.project))]
+    runs.append(warm.start(["regen", SUMMARY, "--wait", "60"], cwd=lab.project, env=environment(lab.project)))
     results = [r.communicate(timeout=DEADLINE) for r in runs]
-    for (out, err), process in zip(results, runs, strict=True):
-        lab.runs.append(Run(("regen",), process.returncode, out, err, 0.0))
-    codes = sorted(p.returncode for p in runs)
+    codes = [r.wait() for r in runs]
+    for (out, err), code in zip(results, codes, strict=True):
+        lab.runs.append(Run(("regen",), code, out, err, 0.0))
+    codes.sort()
     expect(codes == [0, 3], f"two regens at once exited {codes}, not one rebuilding and one finding it done")
 
 
@@ -448,22 +435,18 @@ def seed_changes_kind_between_build_and_regen(lab: Lab) -> None:
     seed.mkdir()
     one_error(lab.briefgen("regen", SUMMARY, expect={1}), "is a folder")
     # watch reports it and goes on watching.
-    try:
-        subprocess.run(
-            [sys.executable, "-m", "briefgen", "watch", SUMMARY, "--poll", "0.2"],
-            cwd=lab.project,
-            env=environment(lab.project),
-            capture_output=True,
-            text=True,
-            timeout=8,
-        )
-    except subprocess.TimeoutExpired as stopped:
-        out = (stopped.stdout or b"").decode() if isinstance(stopped.stdout, bytes) else stopped.stdout or ""
-        err = (stopped.stderr or b"").decode() if isinstance(stopped.stderr, bytes) else stopped.stderr or ""
-        lab.runs.append(Run(("watch",), 0, out, err, 8.0))
-        expect("is a folder" in out, f"watch did not report the seed: {out!r}")
-    else:
-        raise BreachError("watch stopped by itself")
+    with warm.start(
+        ["watch", SUMMARY, "--poll", "0.2"], cwd=lab.project, env=environment(lab.project)
+    ) as watch:
+        out, err = watch.printed()
+        deadline = time.monotonic() + 8
+        while "is a folder" not in out and watch.poll() is None and time.monotonic() < deadline:
+            time.sleep(0.1)
+            out, err = watch.printed()
+        stopped = watch.poll() is not None
+        lab.runs.append(Run(("watch",), 0, out, err, 0.0))
+    expect("is a folder" in out, f"watch did not report the seed: {out!r}")
+    expect(not stopped, "watch stopped by itself")
     seed.rmdir()
     seed.write_bytes(text)
 
@@ -527,15 +510,7 @@ def hostile_manifest_paths(lab: Lab) -> None:
 
 def new_files_follow_the_umask(lab: Lab) -> None:
     shutil.rmtree(lab.project / "out")
-    done = subprocess.run(
-        [sys.executable, "-m", "briefgen", "build", SUMMARY, *FORMATS],
-        cwd=lab.project,
-        env=environment(lab.project),
-        capture_output=True,
-        text=True,
-        timeout=DEADLINE,
-        umask=0o022,
-    )
+    done = warm.run(["build", SUMMARY, *FORMATS], cwd=lab.project, env=environment(lab.project), umask=0o022)
     lab.runs.append(Run(("build",), done.returncode, done.stdout, done.stderr, 0.0))
     for path in [*(lab.project / PAPERS).iterdir(), lab.project / "out" / "manifest.json"]:
         mode = path.stat().st_mode & 0o777

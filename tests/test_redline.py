@@ -4,15 +4,16 @@ from __future__ import annotations
 
 import io
 import json
+import os
 import re
 import shutil
 import subprocess
-import sys
 import zipfile
 from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
+import warm
 import yaml
 from docx import Document
 from lxml import etree
@@ -21,7 +22,6 @@ from openxml_audit import OpenXmlValidator, ValidationSeverity
 from briefgen.redline import W, paragraph_text, text_edits
 
 ROOT = Path(__file__).resolve().parents[1]
-BRIEFGEN = [sys.executable, "-m", "briefgen"]
 SUMMARY = "briefs/meridian-treaty-2025.yaml"
 PAPER = "out/meridian-treaty-2025/short-officials"
 SYSTEM_PYTHON = "/usr/bin/python3"  # LibreOffice's UNO bindings (Debian: python3-uno) live there
@@ -52,14 +52,7 @@ def _summary(project: Path, *, edited: bool) -> None:
 
 def _run(project: Path, *args: str) -> subprocess.CompletedProcess[str]:
     env = {"BRIEFGEN_TEMPLATES": str(project / "templates"), "PYTHONPATH": str(ROOT / "src")}
-    return subprocess.run(
-        [*BRIEFGEN, *args],
-        cwd=project,
-        env={**__import__("os").environ, **env},
-        capture_output=True,
-        text=True,
-        timeout=300,
-    )
+    return warm.run(args, cwd=project, env={**os.environ, **env}, timeout=300)
 
 
 @dataclass

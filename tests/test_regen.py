@@ -15,6 +15,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+import warm
 import yaml
 from pypdf import PdfReader
 
@@ -82,15 +83,8 @@ def environment(project: Path) -> dict[str, str]:
 
 
 def run(project: Path, *args: str, timeout: float = 300) -> subprocess.CompletedProcess[str]:
-    """Run the briefgen command line in the project copy, as cron would."""
-    return subprocess.run(
-        [*BRIEFGEN, *args],
-        cwd=project,
-        env=environment(project),
-        capture_output=True,
-        text=True,
-        timeout=timeout,
-    )
+    """Run the briefgen command line in the project copy, as cron would (in a warm fork)."""
+    return warm.run(args, cwd=project, env=environment(project), timeout=timeout)
 
 
 def outputs(project: Path) -> dict[str, bytes]:
@@ -219,16 +213,12 @@ def test_editing_a_layout_rebuilds_only_the_papers_using_it(built: Path) -> None
 
 def test_a_killed_build_leaves_every_previous_paper_intact(built: Path) -> None:
     before = outputs(built)
-    process = subprocess.Popen(
-        [*BRIEFGEN, "build", "--format", "pdf", "--format", "docx"],
-        cwd=built,
-        env=environment(built),
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-    )
-    time.sleep(2.0)
-    process.send_signal(signal.SIGKILL)
-    process.wait()
+    with warm.start(
+        ["build", "--format", "pdf", "--format", "docx"], cwd=built, env=environment(built)
+    ) as process:
+        time.sleep(2.0)
+        process.send_signal(signal.SIGKILL)
+        process.wait()
     after = outputs(built)
     assert set(after) == set(before)
     for name, data in after.items():
@@ -244,19 +234,9 @@ def test_a_killed_build_leaves_every_previous_paper_intact(built: Path) -> None:
 def test_two_concurrent_regens_do_not_corrupt_anything(built: Path) -> None:
     layout = built / "templates" / "layouts" / "one-page-minister.yaml"
     layout.write_text(layout.read_text() + "# reviewed\n", encoding="utf-8")
-    procs = [
-        subprocess.Popen(
-            [*BRIEFGEN, "regen", "--wait", "120"],
-            cwd=built,
-            env=environment(built),
-            stdout=subprocess.PIPE,
-            stderr=subprocess.PIPE,
-            text=True,
-        )
-        for _ in range(2)
-    ]
+    procs = [warm.start(["regen", "--wait", "120"], cwd=built, env=environment(built)) for _ in range(2)]
     results = [p.communicate(timeout=300) for p in procs]
-    codes = sorted(p.returncode for p in procs)
+    codes = sorted(p.wait() for p in procs)
     assert codes == [0, 3], results  # one rebuilt, the other found nothing left to do
     json.loads((built / "out" / "manifest.json").read_text())
     assert run(built, "regen").returncode == 0

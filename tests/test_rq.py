@@ -7,19 +7,18 @@ import os
 import shutil
 import signal
 import subprocess
-import sys
 import time
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+import warm
 import yaml
 from project import free_port
 from pypdf import PdfReader
 from redis import Redis
 
 ROOT = Path(__file__).resolve().parents[1]
-BRIEFGEN = str(Path(sys.executable).parent / "briefgen")
 REDIS_SERVER = shutil.which("redis-server") or "/usr/bin/redis-server"
 
 pytestmark = pytest.mark.skipif(not Path(REDIS_SERVER).exists(), reason="redis-server is not installed")
@@ -69,7 +68,7 @@ def project(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 
 @pytest.fixture()
-def workers(redis_url: str, tmp_path: Path) -> Iterator[list[subprocess.Popen[bytes]]]:
+def workers(redis_url: str, tmp_path: Path) -> Iterator[list[warm.Forked]]:
     """Two `briefgen worker` processes, each in its own empty folder with its own cache."""
     started = []
     for n in range(2):
@@ -77,11 +76,7 @@ def workers(redis_url: str, tmp_path: Path) -> Iterator[list[subprocess.Popen[by
         home.mkdir()
         env = {k: v for k, v in os.environ.items() if k != "BRIEFGEN_TEMPLATES"}
         env["BRIEFGEN_WORKER_CACHE"] = str(home / "cache")
-        started.append(
-            subprocess.Popen(
-                [BRIEFGEN, "worker", "--redis", redis_url], cwd=home, env=env, stderr=subprocess.DEVNULL
-            )
-        )
+        started.append(warm.start(["worker", "--redis", redis_url], cwd=home, env=env))
     client = Redis.from_url(redis_url)
     from rq import Worker
 
@@ -107,9 +102,7 @@ def workers(redis_url: str, tmp_path: Path) -> Iterator[list[subprocess.Popen[by
 
 def run(project: Path, *args: str) -> subprocess.CompletedProcess[str]:
     env = {**os.environ, "BRIEFGEN_TEMPLATES": str(project / "templates")}
-    return subprocess.run(
-        [BRIEFGEN, *args], cwd=project, env=env, capture_output=True, text=True, timeout=600
-    )
+    return warm.run(args, cwd=project, env=env, timeout=600)
 
 
 def papers(out: Path) -> dict[str, bytes]:
@@ -118,7 +111,7 @@ def papers(out: Path) -> dict[str, bytes]:
 
 
 def test_two_workers_render_what_the_coordinator_writes(
-    project: Path, redis_url: str, workers: list[subprocess.Popen[bytes]]
+    project: Path, redis_url: str, workers: list[warm.Forked]
 ) -> None:
     remote = run(project, "regen", "--out", "out-rq", "--redis", redis_url)
     assert remote.returncode == 3, remote.stdout + remote.stderr
@@ -135,19 +128,12 @@ def test_two_workers_render_what_the_coordinator_writes(
 
 
 def test_a_worker_killed_mid_job_has_its_paper_redone(
-    project: Path, redis_url: str, workers: list[subprocess.Popen[bytes]]
+    project: Path, redis_url: str, workers: list[warm.Forked]
 ) -> None:
     from rq import Worker
 
     env = {**os.environ, "BRIEFGEN_TEMPLATES": str(project / "templates")}
-    coordinator = subprocess.Popen(
-        [BRIEFGEN, "regen", "--out", "out-kill", "--redis", redis_url],
-        cwd=project,
-        env=env,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        text=True,
-    )
+    coordinator = warm.start(["regen", "--out", "out-kill", "--redis", redis_url], cwd=project, env=env)
     client = Redis.from_url(redis_url)
     killed = None
     deadline = time.monotonic() + 120

@@ -6,11 +6,11 @@ import json
 import os
 import shutil
 import subprocess
-import sys
 import time
 from pathlib import Path
 
 import pytest
+import warm
 import yaml
 from pypdf import PdfReader
 
@@ -21,7 +21,6 @@ from briefgen.pool import pack_error, unpack_error
 from briefgen.themes import NARROWED_ROLES, narrow_inputs, narrow_to_theme
 
 ROOT = Path(__file__).resolve().parents[1]
-BRIEFGEN = str(Path(sys.executable).parent / "briefgen")
 SUMMARY = ROOT / "briefs" / "uk-japan-2026.yaml"
 
 
@@ -98,9 +97,7 @@ def project(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 def run(project: Path, *args: str) -> subprocess.CompletedProcess[str]:
     env = {**os.environ, "BRIEFGEN_TEMPLATES": str(project / "templates")}
-    return subprocess.run(
-        [BRIEFGEN, *args], cwd=project, env=env, capture_output=True, text=True, timeout=600, check=False
-    )
+    return warm.run(args, cwd=project, env=env, timeout=600)
 
 
 def test_build_theme_names_the_file_and_titles_the_paper(project: Path) -> None:
@@ -183,3 +180,34 @@ def test_a_render_past_its_deadline_is_stopped_and_its_worker_replaced() -> None
         while pool.pids() in ([], first):
             assert time.monotonic() < deadline, "no worker replaced the one stopped"
             time.sleep(0.05)
+
+
+def test_briefgen_jobs_sets_the_default_of_jobs_and_jobs_overrides_it(
+    project: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from typer.testing import CliRunner
+
+    import briefgen.pool
+    from briefgen.cli import JOBS_ENV, app
+
+    started: list[int] = []
+
+    class Pool:
+        """Stands in for WarmPool: records its size, and renders nothing."""
+
+        def __init__(self, jobs: int, **_: object) -> None:
+            started.append(jobs)
+
+        def close(self) -> None:
+            pass
+
+    monkeypatch.setattr(briefgen.pool, "WarmPool", Pool)
+    monkeypatch.chdir(project)
+    runner = CliRunner()
+    check = ["build", "briefs/uk-japan-2026.yaml", "--edition", "nope"]  # fails before rendering
+    runner.invoke(app, check, env={JOBS_ENV: "3"})
+    runner.invoke(app, [*check, "--jobs", "2"], env={JOBS_ENV: "3"})
+    runner.invoke(app, check, env={JOBS_ENV: "1"})
+    assert started == [3, 2]  # one job renders here, with no pool
+    bad = runner.invoke(app, check, env={JOBS_ENV: "0"})
+    assert bad.exit_code == 2 and JOBS_ENV in bad.output
