@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import functools
 import io
 import re
 import shutil
+from collections.abc import Callable
 from dataclasses import replace
 from pathlib import Path
 from typing import Any
@@ -81,3 +83,52 @@ def test_a_one_page_paper_keeps_three_key_points_and_room_for_word(longer_title:
     # Other sections were thinned instead, so the foot keeps its room for Word.
     assert not any("free at the foot" in w for w in report["readability"]["warnings"])
     assert any("fit" in d["why"] and d["claim"].startswith("q-parl-") for d in report["claims_dropped"])
+
+
+@pytest.mark.parametrize("size", [1, 2, 3, 7, 30, 64])
+def test_the_search_finds_the_first_fit_in_few_layouts_whatever_the_guess(size: int) -> None:
+    from briefgen.build import _first
+
+    low, high = 1, size
+    budget = 2 * (size.bit_length() + 1) + 1
+    for answer in [*range(low, high + 1), None]:
+        target = answer or high
+        guesses: dict[str, Callable[[int], int]] = {
+            "exact": functools.partial(max, target),
+            "low": lambda k: k,
+            "high": lambda k: high,
+            "short by two": functools.partial(max, target - 2),
+            "far": lambda k: (k * 7919) % (size + 3),
+        }
+        for name, guess in guesses.items():
+            asked: list[int] = []
+
+            def ok(k: int, a: int | None = answer, asked: list[int] = asked) -> bool:
+                assert low <= k <= high, k
+                asked.append(k)
+                return a is not None and k >= a
+
+            assert _first(ok, low, high, guess) == answer, (name, answer)
+            assert len(set(asked)) <= budget, (name, answer, asked)
+
+
+def test_the_fitter_lays_out_few_cuts_and_never_a_one_pager_over_its_words() -> None:
+    import briefgen.render.html
+    from briefgen.build import ONE_PAGE_WORDS, body_words
+
+    builder = Builder(verify_inputs(SUMMARY))
+    laid_out: list[tuple[Length, int]] = []
+    real = briefgen.render.html.render_html
+
+    def recording(brief: Any) -> str:
+        laid_out.append((brief.length, body_words(brief)))
+        return str(real(brief))
+
+    editions = [e for e in builder.inputs.summary.editions if e.length is not Length.FULL]
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(briefgen.render.html, "render_html", recording)
+        for edition in editions:
+            builder.fit(edition, {})
+    assert not [w for length, w in laid_out if length is Length.ONE_PAGE and w > ONE_PAGE_WORDS]
+    # A bisection over every cut made 44 layouts for these ten papers; a guess from the words, 25.
+    assert len(laid_out) <= 3 * len(editions), len(laid_out)

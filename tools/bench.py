@@ -257,9 +257,28 @@ def main() -> None:
         print(
             f"{label:34} {changed_seconds:8.2f} s   rebuilt {rebuilt} of 15 papers (exit {done.returncode})"
         )
+        fit_rows()
         review_rows()
     finally:
         shutil.rmtree(work, ignore_errors=True)
+
+
+def fit_rows() -> None:
+    """Print the layouts the page fitter makes for every one-page and short paper of each summary."""
+    from briefgen.build import Builder, verify_inputs
+    from briefgen.model import Length
+
+    layouts, papers, seconds = 0, 0, 0.0
+    for summary in sorted((ROOT / "briefs").glob("*.yaml")):
+        builder = Builder(verify_inputs(summary))
+        for edition in builder.inputs.summary.editions:
+            if edition.length is not Length.FULL:
+                started = time.perf_counter()
+                layouts += builder.fit(edition, {})[1]
+                seconds += time.perf_counter() - started
+                papers += 1
+    label = f"fitting {papers} one-page and short"
+    print(f"{label:34} {seconds:8.2f} s   {layouts} layouts, {layouts / papers:.1f} a paper")
 
 
 if __name__ == "__main__":

@@ -10,7 +10,7 @@ from collections import Counter
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field, replace
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from briefgen import __version__
 from briefgen.anchoring import Grade, QuoteCheck, anchor_texts, read_sources
@@ -24,6 +24,9 @@ from briefgen.quality import KEY_POINT_SECTIONS, Quality, assess_quality
 from briefgen.selection import Evidence, Trims, select_content, words
 from briefgen.verifying import quote_problems
 from briefgen.writing import write_atomic
+
+if TYPE_CHECKING:  # the PDF renderer imports WeasyPrint: only a build that lays out pages loads it
+    from briefgen.render.pdf import Extent
 
 ONE_PAGE_WORDS = 400
 # Room a one-page paper keeps free at the foot of its page: Word and LibreOffice set the same text
@@ -213,17 +216,55 @@ def _next_trim(brief: Brief, summary: Summary, trims: Trims) -> Trims | None:
     return None
 
 
-def _first(ok: Callable[[int], bool], low: int, high: int) -> int:
-    """Return the smallest k in [low, high] with ok(k), given ok(high) and that ok stays true once true."""
-    if ok(low):
-        return low
-    while high - low > 1:  # ok(low) is false, ok(high) is true
-        middle = (low + high) // 2
+def _first(ok: Callable[[int], bool], low: int, high: int, guess: Callable[[int], int]) -> int | None:
+    """Return the smallest k in [low, high] with ok(k), or None if not even ok(high).
+
+    ok must stay true once true. `guess(k)` names where the answer probably is, knowing only that
+    it is at least k; it is asked again after each miss, so it can learn from the calls so far.
+    Steps past a miss at least double, so a poor guess costs a few more calls, never one per k.
+    """
+    probe = min(max(guess(low), low), high)
+    if ok(probe):
+        no, yes, step = low - 1, probe, 1  # ok(no) is false, or no is below the range
+        while yes - step >= low:
+            if not ok(yes - step):
+                no = yes - step
+                break
+            yes, step = yes - step, step * 2
+    else:
+        no, step = probe, 1
+        while True:
+            probe = min(max(guess(no + 1), no + step), high)
+            if ok(probe):
+                yes = probe
+                break
+            if probe == high:
+                return None
+            no, step = probe, step * 2
+    while yes - no > 1:
+        middle = (no + yes) // 2
         if ok(middle):
-            high = middle
+            yes = middle
         else:
-            low = middle
-    return high
+            no = middle
+    return yes
+
+
+def _words_for(pages: float, measured: list[tuple[int, float]]) -> float | None:
+    """Estimate the body words that fill `pages`, from (words, pages filled) of layouts made so far.
+
+    From one layout, pages grow with words; from two or more, along the line through the two
+    nearest the target (headings and notes take room however many words are cut).
+    """
+    if not measured:
+        return None
+    if len(measured) == 1:
+        words, filled = measured[0]
+        return words * pages / filled if filled > 0 else None
+    (w1, f1), (w2, f2) = sorted(measured, key=lambda m: abs(m[1] - pages))[:2]
+    if f1 == f2:
+        return None
+    return w1 + (pages - f1) * (w2 - w1) / (f2 - f1)
 
 
 class DocxAside:
@@ -329,20 +370,23 @@ class Builder:
 
         max_pages = layout.max_pages
         one_page = edition.length is Length.ONE_PAGE
-        laid_out: dict[int, tuple[bool, Any, int, float]] = {}  # fits, document, pages, room (mm)
+        laid_out: dict[int, tuple[bool, Any, Extent | None]] = {}  # fits, document, extent
 
         def fits(k: int) -> bool:
             if k not in laid_out:
+                if one_page and body_words(briefs[k]) > ONE_PAGE_WORDS:
+                    laid_out[k] = (False, None, None)  # too long to read on one page, however laid out
+                    return False
                 t = time.perf_counter()
                 document = render_document(render_html(briefs[k]))
-                pages, room = body_extent(document)  # a page with no body on it does not count
-                ok = pages <= max_pages and (not one_page or body_words(briefs[k]) <= ONE_PAGE_WORDS)
-                laid_out[k] = (ok, document, pages, room)
+                extent = body_extent(document)  # a page with no body on it does not count
+                laid_out[k] = (extent.pages <= max_pages, document, extent)
                 timings["fit_render"] = timings.get("fit_render", 0.0) + time.perf_counter() - t
             return laid_out[k][0]
 
         def roomy(k: int) -> bool:
-            return fits(k) and (not one_page or laid_out[k][3] >= FOOT_RESERVE_MM)
+            extent = laid_out[k][2] if fits(k) else None
+            return extent is not None and (not one_page or extent.room_mm >= FOOT_RESERVE_MM)
 
         if roomy(0):
             return briefs[0], 1, laid_out[0][1], cuts[0]
@@ -357,20 +401,44 @@ class Builder:
             briefs.append(self.select(edition, nxt))
         timings["select"] += time.perf_counter() - t
         last = len(briefs) - 1
-        if not fits(last):
+        # Each cut leaves fewer words: start where the words the page holds run out, and look
+        # first where the layouts made so far say the words would fill the pages.
+        words = [body_words(b) for b in briefs]
+        low = next((k for k in range(1, last + 1) if not one_page or words[k] <= ONE_PAGE_WORDS), last)
+
+        def guess_for(reserve_mm: float) -> Callable[[int], int]:
+            """Guess the first cut whose words fill the pages but `reserve_mm` at the foot of the last."""
+
+            def guess(at_least: int) -> int:
+                made = [(words[k], e) for k, (_, _, e) in laid_out.items() if e is not None]
+                page_mm = made[0][1].page_mm if made else 0.0
+                pages = max_pages - (reserve_mm / page_mm if page_mm else 0.0)
+                target = _words_for(pages, [(w, e.filled) for w, e in made])
+                if target is None:
+                    return at_least
+                return next((k for k in range(at_least, last + 1) if words[k] <= target), last)
+
+            return guess
+
+        # Keep the reserve if any cut can; if none can, the paper still fits its page (build warns).
+        high = _first(roomy, low, last, guess_for(FOOT_RESERVE_MM if one_page else 0.0))
+        if high is None:
+            high = _first(fits, low, last, guess_for(0.0))
+        if high is None:
             p1 = [
                 c.id for c in self.inputs.summary.claims if c.priority == 1 and c.id in briefs[last].included
             ]
+            extent = laid_out[last][2]
+            length = f"{extent.pages} pages, " if extent else ""
             raise FitError(
                 f"{edition.name}: the priority-1 claims do not fit {max_pages} page(s) even in their short "
-                f"form ({laid_out[last][2]} pages, {body_words(briefs[last])} words): {', '.join(p1)}"
+                f"form ({length}{words[last]} words): {', '.join(p1)}"
             )
-        # Keep the reserve if any cut can; if none can, the paper still fits its page (build warns).
-        high = _first(roomy, 0, last) if roomy(last) else _first(fits, 0, last)
         # Claims the uncut paper had already left out keep the reason it gave.
         before = {d.claim_id: d for d in first.dropped}
         dropped = tuple(before.get(d.claim_id, d) for d in briefs[high].dropped)
-        return replace(briefs[high], dropped=dropped), len(laid_out), laid_out[high][1], cuts[high]
+        layouts = sum(1 for _, document, _ in laid_out.values() if document is not None)
+        return replace(briefs[high], dropped=dropped), layouts, laid_out[high][1], cuts[high]
 
     def check_fit(self, edition: Edition, brief: Brief, timings: dict[str, float]) -> Any:
         """Lay out a brief cut by a known fit; return the document if it still fits, else None."""
@@ -381,7 +449,7 @@ class Builder:
         t = time.perf_counter()
         document = render_document(render_html(brief))
         timings["fit_render"] = time.perf_counter() - t
-        if layout.max_pages is not None and body_extent(document)[0] > layout.max_pages:
+        if layout.max_pages is not None and body_extent(document).pages > layout.max_pages:
             return None
         if edition.length is Length.ONE_PAGE and body_words(brief) > ONE_PAGE_WORDS:
             return None
@@ -448,7 +516,7 @@ class Builder:
                     assert html_text is not None
                     document = render_document(html_text)
                 pages = len(document.pages)
-                room = body_extent(document)[1]
+                room = body_extent(document).room_mm
                 if edition.length is Length.ONE_PAGE and room < FOOT_RESERVE_MM:
                     quality.warnings.append(
                         f"{room:.0f} mm free at the foot of the page, under the {FOOT_RESERVE_MM:g} mm "

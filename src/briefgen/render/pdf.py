@@ -19,7 +19,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
+from typing import Any, NamedTuple
 from urllib.parse import unquote, urlsplit
 from urllib.request import url2pathname
 
@@ -245,21 +245,35 @@ def _body_bottom(box: Any) -> float | None:
     return lowest
 
 
-def body_extent(document: Document) -> tuple[int, float]:
+class Extent(NamedTuple):
+    """How far a paper's body runs: its pages, and the room left below it on the last of them."""
+
+    pages: int  # pages holding body content
+    room_mm: float  # free height below the body on the last of them
+    page_mm: float  # the body's height on a full page there
+
+    @property
+    def filled(self) -> float:
+        """Return the pages the body fills, in fractions of a page (2.25: two pages and a quarter)."""
+        return self.pages - (self.room_mm / self.page_mm if self.page_mm else 0.0)
+
+
+def body_extent(document: Document) -> Extent:
     """Return how many pages hold body content, and the room (mm) left below it on the last of them.
 
     A page with only its margin boxes (marking, page number) holds no body and is not counted;
     the one-page fitter uses the room to keep a reserve for Word at the foot of the page.
     """
     # WeasyPrint exposes the laid-out boxes only through the private `_page_box`.
-    pages, room = 0, 0.0
+    pages, room, height = 0, 0.0, 0.0
     for number, page in enumerate(document.pages, 1):
         page_box = page._page_box
         bottom = _body_bottom(page_box.children[0]) if page_box.children else None
         if bottom is not None:
             pages = number
             room = (page_box.content_box_y() + page_box.height - bottom) * _MM_PER_PX
-    return pages, room
+            height = page_box.height * _MM_PER_PX
+    return Extent(pages, room, height)
 
 
 def write_pdf(source: Document | str, path: Path | None = None) -> bytes:
