@@ -72,12 +72,19 @@ def _shared_folder(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 
 @contextlib.contextmanager
-def _first_one(folder: Path) -> Iterator[bool]:
-    """Hold `folder`'s lock; yield True if no worker has made it yet (then mark it made on success)."""
+def _first_one(folder: Path, *, wait: bool = True) -> Iterator[bool | None]:
+    """Hold `folder`'s lock; yield True if no worker has made it yet (then mark it made on success).
+
+    Without `wait`, yield None at once if another worker holds the lock.
+    """
     folder.parent.mkdir(parents=True, exist_ok=True)
     done = folder.with_name(folder.name + ".done")
     with folder.with_name(folder.name + ".lock").open("w") as lock:
-        fcntl.flock(lock, fcntl.LOCK_EX)
+        try:
+            fcntl.flock(lock, fcntl.LOCK_EX | (0 if wait else fcntl.LOCK_NB))
+        except BlockingIOError:
+            yield None
+            return
         yield not done.exists()
         done.touch()
 
@@ -89,6 +96,21 @@ def _pdf_cache(tmp_path_factory: pytest.TempPathFactory) -> None:
     pages.CACHE.mkdir(exist_ok=True)
 
 
+def _build_all(summary: Path, shared: Path) -> Results:
+    """Build every paper of a summary into the shared folder; keep the results for other workers."""
+    out = shared / f"built-{summary.stem}"
+    results = build_papers(summary, out=out, formats=[Format.PDF, Format.DOCX, Format.HTML])
+    assert not results.failures, results.failures
+    (out / "results.pickle").write_bytes(pickle.dumps(results))
+    return results
+
+
+def _built(summary: Path, shared: Path) -> Results:
+    """Return the results of a summary another worker built."""
+    results: Results = pickle.loads((shared / f"built-{summary.stem}" / "results.pickle").read_bytes())
+    return results
+
+
 @pytest.fixture(scope="session", params=SUMMARIES, ids=[p.stem for p in SUMMARIES])
 def built(
     request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
@@ -96,18 +118,24 @@ def built(
     """Build all fifteen papers of a summary once, in PDF, Word and HTML, with the quality gates on.
 
     Once for the whole run: under pytest-xdist the first worker to need a summary builds it, under
-    a lock in the folder all workers share, and the others read what it built.
+    a lock in the folder all workers share, and the others read what it built. A worker that would
+    wait for one builds the others meanwhile, so two workers build two summaries at once.
     """
     summary: Path = request.param
-    out = _shared_folder(tmp_path_factory) / f"built-{summary.stem}"
-    saved = out / "results.pickle"
-    with _first_one(out) as first:
-        if first:
-            results = build_papers(summary, out=out, formats=[Format.PDF, Format.DOCX, Format.HTML])
-            assert not results.failures, results.failures
-            saved.write_bytes(pickle.dumps(results))
-        else:
-            results = pickle.loads(saved.read_bytes())
+    shared = _shared_folder(tmp_path_factory)
+    out = shared / f"built-{summary.stem}"
+    with _first_one(out, wait=False) as first:
+        results = _build_all(summary, shared) if first else None
+    if first is None:
+        # Another worker is building it: build those no worker has started meanwhile, then wait.
+        for other in SUMMARIES:
+            with _first_one(shared / f"built-{other.stem}", wait=False) as free:
+                if free:
+                    _build_all(other, shared)
+        with _first_one(out) as first:
+            results = _build_all(summary, shared) if first else None
+    if results is None:
+        results = _built(summary, shared)
     yield out / results.papers[0].brief.summary_id, results
 
 
