@@ -328,6 +328,7 @@ def test_watch_rebuilds_on_change_with_one_line_per_paper(built: Path) -> None:
 
     lines: list[str] = []
     summary = built / "briefs" / "uk-japan-2026.yaml"
+    stop = threading.Event()
     thread = threading.Thread(
         target=watch,
         args=([summary],),
@@ -335,14 +336,19 @@ def test_watch_rebuilds_on_change_with_one_line_per_paper(built: Path) -> None:
             "out": built / "out",
             "templates": built / "templates",
             "emit": lines.append,
-            "rounds": 12,
-            "poll": 0.5,
+            "poll": 0.1,
+            "stop": stop,
         },
     )
     thread.start()
-    time.sleep(1.2)
+    time.sleep(0.5)
     layout = built / "templates" / "layouts" / "one-page-industry.yaml"
     layout.write_text(layout.read_text() + "# reviewed\n", encoding="utf-8")
+    deadline = time.monotonic() + 60
+    while not any(" rebuilt " in f" {line}" for line in lines) and time.monotonic() < deadline:
+        time.sleep(0.05)
+    time.sleep(1.0)  # ten more rounds, to see that nothing is rebuilt twice
+    stop.set()
     thread.join(timeout=120)
     assert not thread.is_alive()
     rebuilt = [line for line in lines if " rebuilt " in f" {line}"]

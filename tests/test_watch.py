@@ -55,7 +55,9 @@ def test_a_summary_never_built_is_watched_alone(tmp_path: Path) -> None:
     assert files == [project / SUMMARY]
 
 
-def _watch_in_thread(project: Path, lines: list[str], rounds: int, poll: float = 0.2) -> threading.Thread:
+def _watch_in_thread(
+    project: Path, lines: list[str], rounds: int | None, *, stop: threading.Event | None = None
+) -> threading.Thread:
     thread = threading.Thread(
         target=watch,
         args=([project / SUMMARY],),
@@ -64,7 +66,8 @@ def _watch_in_thread(project: Path, lines: list[str], rounds: int, poll: float =
             "templates": project / "templates",
             "emit": lines.append,
             "rounds": rounds,
-            "poll": poll,
+            "poll": 0.2,
+            "stop": stop,
         },
         daemon=True,
     )
@@ -90,7 +93,8 @@ def test_a_file_saved_while_a_rebuild_runs_is_rebuilt_after_it(
     monkeypatch.setattr(build_module, "verify_inputs", slow_verify)
     summary = built / SUMMARY
     lines: list[str] = []
-    thread = _watch_in_thread(built, lines, rounds=60)
+    stop = threading.Event()
+    thread = _watch_in_thread(built, lines, rounds=None, stop=stop)
     time.sleep(0.5)
     summary.write_text(summary.read_text().replace("within the year.", "within the year. (first)", 1))
     assert rebuilding.wait(timeout=30)
@@ -99,6 +103,11 @@ def test_a_file_saved_while_a_rebuild_runs_is_rebuilt_after_it(
     rebuilding.clear()
     carry_on.set()
     assert rebuilding.wait(timeout=30), f"the second save was never rebuilt: {lines}"
+    deadline = time.monotonic() + 60
+    while len([line for line in lines if " rebuilt " in f" {line}"]) < 2 and time.monotonic() < deadline:
+        time.sleep(0.05)
+    time.sleep(1.0)  # five more rounds, to see that nothing is rebuilt a third time
+    stop.set()
     thread.join(timeout=120)
     assert not thread.is_alive()
     report = (built / "out" / "uk-japan-minimal" / f"{EDITION}.changes.md").read_text()
@@ -133,9 +142,15 @@ def test_a_failed_round_is_reported_and_watching_goes_on(
 
 def test_a_seed_that_breaks_is_one_error_line_and_watching_goes_on(built: Path) -> None:
     lines: list[str] = []
-    thread = _watch_in_thread(built, lines, rounds=15)
+    stop = threading.Event()
+    thread = _watch_in_thread(built, lines, rounds=None, stop=stop)
     time.sleep(0.5)
     (built / CITED).write_bytes(b"\xff\xfe not UTF-8\n")
+    deadline = time.monotonic() + 60
+    while not any("error:" in line for line in lines) and time.monotonic() < deadline:
+        time.sleep(0.05)
+    time.sleep(1.0)  # five more rounds, in which the same error must not be printed again
+    stop.set()
     thread.join(timeout=120)
     assert not thread.is_alive()
     errors = [line for line in lines if "error:" in line]

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import threading
 import time
 from collections.abc import Callable, Iterable
 from pathlib import Path
@@ -66,8 +67,9 @@ def watch(
     emit: Callable[[str], None],
     rounds: int | None = None,
     poll: float = POLL_SECONDS,
+    stop: threading.Event | None = None,
 ) -> None:
-    """Regenerate now, then again after every change; `rounds` bounds the loop (for tests).
+    """Regenerate now, then again after every change, until `stop` is set or after `rounds` rounds.
 
     Each round compares the files with how they were just before the last regen began, not after
     it ended: a file saved while a rebuild runs is rebuilt in the next round. A round that fails
@@ -76,7 +78,8 @@ def watch(
     before: Snapshot = {}
     last_error = ""
     done = 0
-    while rounds is None or done < rounds:
+    stop = stop or threading.Event()  # never set: watch until the process is stopped
+    while (rounds is None or done < rounds) and not stop.is_set():
         now = snapshot(watched_files(summaries, out=out, templates=templates))
         if now != before:
             try:
@@ -94,4 +97,4 @@ def watch(
                             emit(f"{stamp} {line}")
         done += 1
         if rounds is None or done < rounds:
-            time.sleep(poll)
+            stop.wait(poll)
