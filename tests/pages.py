@@ -18,6 +18,7 @@ import os
 import pickle
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 from pypdf import PageObject, PdfReader
 
@@ -62,10 +63,13 @@ class Run:
 
 @dataclass(frozen=True)
 class PdfPage:
-    """One page as pypdf reads it: its text, and the runs that draw it."""
+    """One page as pypdf reads it: its text, the runs that draw it, and what its tags mark."""
 
     text: str  # pypdf's extract_text()
     runs: tuple[Run, ...]
+    tagged: dict[int, str]  # the text of each marked-content sequence with an MCID, by MCID
+    artifacts: tuple[str, ...]  # text marked as an artifact (running header and footer)
+    untracked: tuple[str, ...]  # text in no marked-content sequence
 
 
 def read_pdf(source: Path | bytes) -> list[PdfPage]:
@@ -89,17 +93,37 @@ def read_pdf(source: Path | bytes) -> list[PdfPage]:
 
 def _read_page(page: PageObject) -> PdfPage:
     runs: list[Run] = []
+    tagged: dict[int, str] = {}
+    artifacts: list[str] = []
+    untracked: list[str] = []
+    marked: list[tuple[str, int | None]] = []  # the marked-content sequences open, outermost first
+
+    def before(operator: bytes, operands: list[Any], cm: Any, tm: Any) -> None:
+        if operator in (b"BDC", b"BMC"):
+            properties = operands[1] if operator == b"BDC" and len(operands) > 1 else {}
+            mcid = properties.get("/MCID") if isinstance(properties, dict) else None
+            marked.append((str(operands[0]), None if mcid is None else int(mcid)))
+        elif operator == b"EMC":
+            marked.pop()
 
     def visit(text: str, cm: list[float], tm: list[float], font: object, size: float) -> None:
-        if text.strip():
-            x = tm[4] * cm[0] + tm[5] * cm[2] + cm[4]
-            y = tm[5] * cm[3] + tm[4] * cm[1] + cm[5]
-            scale = abs(tm[3] * cm[3]) or 1.0
-            name = str(font.get("/BaseFont", "")) if isinstance(font, dict) else ""
-            runs.append(Run(text.strip(), x, y, tm[5], size * scale, name))
+        # pypdf hands over a line's text when it ends (ET, a move), inside the sequence drawing it.
+        if not text.strip():
+            return
+        x = tm[4] * cm[0] + tm[5] * cm[2] + cm[4]
+        y = tm[5] * cm[3] + tm[4] * cm[1] + cm[5]
+        scale = abs(tm[3] * cm[3]) or 1.0
+        name = str(font.get("/BaseFont", "")) if isinstance(font, dict) else ""
+        runs.append(Run(text.strip(), x, y, tm[5], size * scale, name))
+        if any(tag == "/Artifact" for tag, _ in marked):
+            artifacts.append(text)
+        elif mcids := [mcid for _, mcid in marked if mcid is not None]:
+            tagged[mcids[-1]] = tagged.get(mcids[-1], "") + text
+        else:
+            untracked.append(text)
 
-    text = page.extract_text(visitor_text=visit)
-    return PdfPage(text, tuple(runs))
+    text = page.extract_text(visitor_operand_before=before, visitor_text=visit)
+    return PdfPage(text, tuple(runs), tagged, tuple(artifacts), tuple(untracked))
 
 
 def pdf_text(source: Path | bytes, sep: str = " ") -> str:

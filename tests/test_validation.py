@@ -12,11 +12,12 @@ import functools
 import io
 import re
 from collections import Counter
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import page
+import pages
 import pytest
 from openxml_audit import OpenXmlValidator, ValidationSeverity
 from pypdf import PdfReader
@@ -90,48 +91,11 @@ def test_a_redline_passes_openxml_audit(
 
 
 @dataclass
-class _Page:
-    """What one page draws: text by MCID, and the text drawn as artifacts."""
-
-    tagged: dict[int, str] = field(default_factory=dict)
-    artifacts: list[str] = field(default_factory=list)
-    untracked: list[str] = field(default_factory=list)  # text in no marked-content sequence
-
-
-def _page_text(pdf_page: Any) -> _Page:
-    """Return the text of each marked-content sequence with an MCID on a page, and of its artifacts."""
-    found = _Page()
-    stack: list[tuple[str, int | None]] = []
-
-    def before(operator: bytes, operands: list[Any], cm: Any, tm: Any) -> None:
-        if operator in (b"BDC", b"BMC"):
-            properties = operands[1] if operator == b"BDC" and len(operands) > 1 else {}
-            mcid = properties.get("/MCID") if isinstance(properties, dict) else None
-            stack.append((str(operands[0]), None if mcid is None else int(mcid)))
-        elif operator == b"EMC":
-            stack.pop()
-
-    def text(value: str, cm: Any, tm: Any, font: Any, size: Any) -> None:
-        # pypdf hands over a line's text when it ends (ET, a move), inside the sequence drawing it.
-        if not value.strip():
-            return
-        if any(tag == "/Artifact" for tag, _ in stack):
-            found.artifacts.append(value)
-        elif mcids := [mcid for _, mcid in stack if mcid is not None]:
-            found.tagged[mcids[-1]] = found.tagged.get(mcids[-1], "") + value
-        else:
-            found.untracked.append(value)
-
-    pdf_page.extract_text(visitor_operand_before=before, visitor_text=text)
-    return found
-
-
-@dataclass
 class _Tree:
     """A PDF's structure tree: its elements by object number, and the text each holds."""
 
     reader: PdfReader
-    pages: list[_Page]
+    pages: list[pages.PdfPage]
     page_of: dict[int, int]  # page object number → 0-based page index
 
     @property
@@ -187,10 +151,10 @@ class _Tree:
 
 @functools.cache
 def _tree(path: Path) -> _Tree:
-    """Read a PDF's tags and text once for all the tests here: pypdf's text extraction is the slow part."""
+    """Read a PDF's tags, and its text as the run's other tests read it (`pages.read_pdf`, once a run)."""
     reader = PdfReader(io.BytesIO(path.read_bytes()))
     page_of = {p.indirect_reference.idnum: i for i, p in enumerate(reader.pages) if p.indirect_reference}
-    return _Tree(reader, [_page_text(p) for p in reader.pages], page_of)
+    return _Tree(reader, pages.read_pdf(path), page_of)
 
 
 def test_running_header_and_footer_are_artifacts_not_content(built: tuple[Path, Results]) -> None:
@@ -209,7 +173,7 @@ def test_running_header_and_footer_are_artifacts_not_content(built: tuple[Path, 
             if paper.brief.marking:
                 assert artifacts.count(paper.brief.marking) == 2, where  # above and below the page
             # Every piece of text is either an artifact or tagged content the structure tree reaches.
-            assert drawn.untracked == [], where
+            assert drawn.untracked == (), where
             assert set(drawn.tagged) <= reached.get(index, set()), where
 
 
