@@ -61,6 +61,17 @@ def weasyprint_logs(_weasyprint_collector: _Collector) -> list[str]:
 # only fight it for the cores. The tests of the pool ask for one with --jobs.
 os.environ[JOBS_ENV] = "1"
 
+
+def pytest_xdist_auto_num_workers(config: pytest.Config) -> int:
+    """Start one pytest-xdist worker more than there are cores (`-n auto`, as `make test` runs).
+
+    A fifth of the suite's time is spent waiting (on local servers, Redis, LibreOffice, deadlines
+    that must pass, another worker's build): a worker more keeps the cores busy meanwhile. On two
+    cores the suite took 3 min 0 s with two workers and 2 min 35 s with three.
+    """
+    return len(os.sched_getaffinity(0)) + 1
+
+
 ROOT = Path(__file__).resolve().parents[1]
 SUMMARIES = sorted((ROOT / "briefs").glob("*.yaml"))
 
