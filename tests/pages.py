@@ -4,7 +4,8 @@ Also reads a text entry of its document information, which pypdf types as any PD
 
 pypdf takes about 0.06 s a page, and many tests read the same thirty papers: `read_pdf` reads a
 PDF once per run, keeping what it found in memory and, when `CACHE` is set (conftest sets it to
-a folder every pytest-xdist worker shares), on disk under the hash of the PDF's bytes.
+a folder every pytest-xdist worker shares), on disk under the hash of the PDF's bytes, read by
+one worker while the others that want it wait.
 
 Works on the PDFs WeasyPrint writes and on those LibreOffice makes of the Word files: an A4 page
 with 20 mm top and bottom margins, body text of 12pt and up, footnotes of 10pt.
@@ -12,6 +13,7 @@ with 20 mm top and bottom margins, body text of 12pt and up, footnotes of 10pt.
 
 from __future__ import annotations
 
+import fcntl
 import hashlib
 import io
 import os
@@ -78,17 +80,26 @@ def read_pdf(source: Path | bytes) -> list[PdfPage]:
     key = hashlib.sha256(data).hexdigest()
     if key in _READ:
         return _READ[key]
-    saved = CACHE / f"{key}.pickle" if CACHE is not None else None
-    if saved is not None and saved.exists():
-        pages: list[PdfPage] = pickle.loads(saved.read_bytes())
+    if CACHE is None:
+        pages = _read_pages(data)
     else:
-        pages = [_read_page(page) for page in PdfReader(io.BytesIO(data)).pages]
-        if saved is not None:  # written whole, then renamed: another worker never reads half
-            temp = saved.with_name(f"{saved.name}.{os.getpid()}.tmp")
-            temp.write_bytes(pickle.dumps(pages))
-            temp.replace(saved)
+        saved = CACHE / f"{key}.pickle"
+        # One worker reads a PDF while any other that wants it waits, then loads what it found.
+        with (CACHE / f"{key}.lock").open("w") as lock:
+            fcntl.flock(lock, fcntl.LOCK_EX)
+            if saved.exists():
+                pages = pickle.loads(saved.read_bytes())
+            else:
+                pages = _read_pages(data)
+                temp = saved.with_name(f"{saved.name}.{os.getpid()}.tmp")
+                temp.write_bytes(pickle.dumps(pages))
+                temp.replace(saved)
     _READ[key] = pages
     return pages
+
+
+def _read_pages(data: bytes) -> list[PdfPage]:
+    return [_read_page(page) for page in PdfReader(io.BytesIO(data)).pages]
 
 
 def _read_page(page: PageObject) -> PdfPage:
