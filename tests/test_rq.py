@@ -132,6 +132,8 @@ def test_a_worker_killed_mid_job_has_its_paper_redone(
 ) -> None:
     from rq import Worker
 
+    from briefgen.remote import ALIVE
+
     env = {**os.environ, "BRIEFGEN_TEMPLATES": str(project / "templates")}
     coordinator = warm.start(["regen", "--out", "out-kill", "--redis", redis_url], cwd=project, env=env)
     client = Redis.from_url(redis_url)
@@ -139,7 +141,9 @@ def test_a_worker_killed_mid_job_has_its_paper_redone(
     deadline = time.monotonic() + 120
     while killed is None and time.monotonic() < deadline:
         for worker in Worker.all(connection=client):
-            if worker.get_current_job_id():
+            job = worker.get_current_job_id()
+            # Mid-job: its render has begun (the heartbeat is up), not merely been taken.
+            if job and client.exists(ALIVE + job):
                 victim = next(p for p in workers if p.pid == worker.pid)
                 victim.kill()  # mid-job: no clean-up, no result, no heartbeat
                 killed = victim
