@@ -11,6 +11,7 @@ from __future__ import annotations
 import contextlib
 import json
 import os
+import shutil
 import subprocess
 import sys
 import tempfile
@@ -82,6 +83,8 @@ def main() -> None:
             office.wait(timeout=30)
         except subprocess.TimeoutExpired:
             office.kill()
+            office.wait()
+        shutil.rmtree(profile, ignore_errors=True)
 
 
 if __name__ == "__main__":

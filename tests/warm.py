@@ -15,6 +15,7 @@ signal handlers it set, so no earlier test's state reaches the command.
 from __future__ import annotations
 
 import contextlib
+import faulthandler
 import functools
 import gc
 import io
@@ -37,11 +38,21 @@ COMMAND = (sys.executable, "-m", "briefgen")
 
 @functools.cache
 def warm_up() -> None:
-    """Import what a build imports, once, so each fork starts with it loaded."""
+    """Import what a build imports and lay out a page, once, so each fork starts with both done.
+
+    The layout also loads the template's fonts into WeasyPrint's one font configuration here, in
+    a folder of this process's: a fork that loaded them itself would leave its own folder behind.
+    """
+    from sample import sample_brief
+
+    # Loaded here for the forks to inherit; nothing in this function uses them.
     import briefgen.cli
     import briefgen.render.docx
-    import briefgen.render.pdf
-    import briefgen.run  # noqa: F401 - imported for the forks
+    import briefgen.run  # noqa: F401
+    from briefgen.render.html import render_html
+    from briefgen.render.pdf import render_document
+
+    render_document(render_html(sample_brief()))
 
 
 class Forked:
@@ -218,6 +229,8 @@ def _close_inherited_descriptors() -> None:
 
 def _as_fresh() -> None:
     """Undo what this process's tests and pytest did to state a fresh interpreter would not have."""
+    faulthandler.disable()  # pytest's writes to a descriptor closed here
+    tempfile.tempdir = None  # chosen again from the environment given, as a new interpreter does
     for sig in (signal.SIGTERM, signal.SIGHUP, signal.SIGALRM, signal.SIGCHLD, signal.SIGUSR1):
         signal.signal(sig, signal.SIG_DFL)
     signal.signal(signal.SIGINT, signal.default_int_handler)
