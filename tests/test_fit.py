@@ -138,5 +138,5 @@ def test_the_fitter_lays_out_few_cuts(built: tuple[Path, Results]) -> None:
     _, results = built
     fitted = [p.report for p in results.papers if p.brief.length is not Length.FULL]
     assert len(fitted) == 10
-    # Bisecting every cut made 82 layouts for the twenty papers of both summaries; the guess, 53.
+    # Bisecting every cut made 82 layouts for the twenty papers of both summaries; the guess, 50.
     assert sum(r["fit_rounds"] for r in fitted) <= 3 * len(fitted), [r["fit_rounds"] for r in fitted]

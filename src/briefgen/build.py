@@ -320,6 +320,12 @@ def body_words(brief: Brief) -> int:
     return sum(words(i.text) + words(i.label or "") for i in items_of(brief))
 
 
+def _printed_words(brief: Brief) -> int:
+    """Count the words that fill a paper's pages: its body's and its notes' (a quote takes room too)."""
+    notes = sum(words(c.footnote_text) for i in items_of(brief) for c in i.citations)
+    return body_words(brief) + notes
+
+
 class Builder:
     """Build papers for one summary; keeps loaded inputs so a long-lived process stays warm."""
 
@@ -401,22 +407,23 @@ class Builder:
             briefs.append(self.select(edition, nxt))
         timings["select"] += time.perf_counter() - t
         last = len(briefs) - 1
-        # Each cut leaves fewer words: start where the words the page holds run out, and look
-        # first where the layouts made so far say the words would fill the pages.
+        # Each cut leaves fewer words: start where the words a page may hold run out, and look
+        # first where the layouts made so far say the words printed, notes too, fill the pages.
         words = [body_words(b) for b in briefs]
         low = next((k for k in range(1, last + 1) if not one_page or words[k] <= ONE_PAGE_WORDS), last)
+        printed = [_printed_words(b) for b in briefs]
 
         def guess_for(reserve_mm: float) -> Callable[[int], int]:
             """Guess the first cut whose words fill the pages but `reserve_mm` at the foot of the last."""
 
             def guess(at_least: int) -> int:
-                made = [(words[k], e) for k, (_, _, e) in laid_out.items() if e is not None]
+                made = [(printed[k], e) for k, (_, _, e) in laid_out.items() if e is not None]
                 page_mm = made[0][1].page_mm if made else 0.0
                 pages = max_pages - (reserve_mm / page_mm if page_mm else 0.0)
                 target = _words_for(pages, [(w, e.filled) for w, e in made])
                 if target is None:
                     return at_least
-                return next((k for k in range(at_least, last + 1) if words[k] <= target), last)
+                return next((k for k in range(at_least, last + 1) if printed[k] <= target), last)
 
             return guess
 
