@@ -106,3 +106,13 @@ def test_a_fork_can_be_killed_and_timed_out(project: Path) -> None:
             timeout=0.5,
         )
     assert time.monotonic() - started < 10
+
+
+def test_a_fork_leaves_nothing_in_its_temporary_folder(project: Path, tmp_path: Path) -> None:
+    # A fresh interpreter removes WeasyPrint's font folder as it exits; a fork never exits that way.
+    temporary = tmp_path / "tmp"
+    temporary.mkdir()
+    env = {**environment(project), "TMPDIR": str(temporary)}
+    built = warm.run(["build", SUMMARY, "--format", "pdf", "--out", "out-tmp"], cwd=project, env=env)
+    assert built.returncode == 0, built.stderr
+    assert list(temporary.iterdir()) == []

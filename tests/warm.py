@@ -135,7 +135,7 @@ class Forked:
         if self.poll() is None:
             self.kill()
             self.wait()
-        self._close()
+        self._read()  # kept, so that what it printed can still be asked for; the files are closed
 
 
 @contextlib.contextmanager
