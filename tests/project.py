@@ -43,7 +43,7 @@ def environment(project: Path) -> dict[str, str]:
     return env
 
 
-def run(project: Path, *args: str, timeout: float = 120, umask: int = -1) -> subprocess.CompletedProcess[str]:
+def run(project: Path, *args: str, timeout: float = 600, umask: int = -1) -> subprocess.CompletedProcess[str]:
     """Run this checkout's briefgen in the project, as cron would (in a warm fork: tests/warm.py)."""
     return warm.run(args, cwd=project, env=environment(project), timeout=timeout, umask=umask)
 

@@ -282,8 +282,8 @@ def sigkill_loses_no_paper(lab: Lab) -> None:
 
 def concurrent_runs_serialise(lab: Lab) -> None:
     lab.edit(SUMMARY, "# A small valid summary", "# An edited small valid summary")
-    runs = [warm.start(["regen", SUMMARY, "--wait", "60"], cwd=lab.project, env=environment(lab.project))]
-    runs.append(warm.start(["regen", SUMMARY, "--wait", "60"], cwd=lab.project, env=environment(lab.project)))
+    regen = ["regen", SUMMARY, "--wait", "60"]
+    runs = [warm.start(regen, cwd=lab.project, env=environment(lab.project)) for _ in range(2)]
     results = [r.communicate(timeout=DEADLINE) for r in runs]
     codes = [r.wait() for r in runs]
     for (out, err), code in zip(results, codes, strict=True):

@@ -113,7 +113,7 @@ def test_the_search_finds_the_first_fit_in_few_layouts_whatever_the_guess(size: 
             assert len(set(asked)) <= budget, (name, answer, asked)
 
 
-def test_the_fitter_never_lays_out_a_one_pager_over_its_words() -> None:
+def test_the_fitter_never_lays_out_a_one_pager_over_its_words(monkeypatch: pytest.MonkeyPatch) -> None:
     import briefgen.render.html
     from briefgen.build import ONE_PAGE_WORDS, body_words
 
@@ -127,9 +127,8 @@ def test_the_fitter_never_lays_out_a_one_pager_over_its_words() -> None:
         laid_out.append(body_words(brief))
         return str(real(brief))
 
-    with pytest.MonkeyPatch.context() as patch:
-        patch.setattr(briefgen.render.html, "render_html", recording)
-        layouts = builder.fit(edition, {})[1]
+    monkeypatch.setattr(briefgen.render.html, "render_html", recording)
+    layouts = builder.fit(edition, {})[1]
     assert laid_out and max(laid_out) <= ONE_PAGE_WORDS, laid_out
     assert layouts == len(laid_out)
 

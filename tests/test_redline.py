@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import io
 import json
-import os
 import re
 import shutil
 import subprocess
@@ -13,11 +12,11 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
-import warm
 import yaml
 from docx import Document
 from lxml import etree
 from openxml_audit import OpenXmlValidator, ValidationSeverity
+from project import run
 
 from briefgen.redline import W, paragraph_text, text_edits
 
@@ -50,11 +49,6 @@ def _summary(project: Path, *, edited: bool) -> None:
     )
 
 
-def _run(project: Path, *args: str) -> subprocess.CompletedProcess[str]:
-    env = {"BRIEFGEN_TEMPLATES": str(project / "templates"), "PYTHONPATH": str(ROOT / "src")}
-    return warm.run(args, cwd=project, env={**os.environ, **env}, timeout=300)
-
-
 @dataclass
 class Editions:
     project: Path
@@ -72,13 +66,13 @@ def editions(tmp_path_factory: pytest.TempPathFactory) -> Editions:
     for other in (project / "briefs").glob("*.yaml"):
         other.unlink()
     _summary(project, edited=False)
-    result = _run(project, "build")
+    result = run(project, "build")
     assert result.returncode == 0, result.stderr
     old = project / "old.docx"
     shutil.copy(project / f"{PAPER}.docx", old)
     assert not (project / f"{PAPER}.redline.docx").exists()  # a first build has nothing to compare
     _summary(project, edited=True)
-    result = _run(project, "regen")
+    result = run(project, "regen")
     assert result.returncode == 3, result.stdout + result.stderr
     assert "short-officials.redline.docx" in result.stdout
     return Editions(project, old, project / f"{PAPER}.docx", project / f"{PAPER}.redline.docx")
@@ -194,13 +188,13 @@ def test_libreoffice_accepting_gives_the_new_edition_and_rejecting_the_old(
 
 def test_build_redline_against_makes_one_on_demand(editions: Editions) -> None:
     args = ["build", SUMMARY, "--length", "short", "--audience", "officials", "--format", "docx"]
-    result = _run(editions.project, *args, "--out", "again", "--redline-against", str(editions.old))
+    result = run(editions.project, *args, "--out", "again", "--redline-against", str(editions.old))
     assert result.returncode == 0, result.stderr
     made = editions.project / "again" / "meridian-treaty-2025" / "short-officials.redline.docx"
     body = [(kind, text) for kind, _, _, text in _changes(made.read_bytes(), "word/document.xml")]
     assert ("ins", "at most") in body
     args = ["build", SUMMARY, "--length", "short", "--out", "again", "--redline-against", str(editions.old)]
-    result = _run(editions.project, *args)
+    result = run(editions.project, *args)
     assert result.returncode == 1
     assert result.stderr == (
         f"error: --redline-against {editions.old}: compares one paper, and 5 were chosen;"

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import http.server
 import json
-import os
 import shutil
 import signal
 import subprocess
@@ -17,11 +16,10 @@ from pathlib import Path
 import pytest
 import warm
 import yaml
+from project import environment, run
 from pypdf import PdfReader
 
 ROOT = Path(__file__).resolve().parents[1]
-# This checkout's briefgen, whichever one the interpreter has installed.
-BRIEFGEN = [sys.executable, "-m", "briefgen"]
 EDITIONS = ["one-page-minister", "one-page-industry", "short-industry", "short-public"]
 EXTRA_SENTENCE = "Small firms can bid for GCAP sensor work through a new joint portal opened in March."
 EXTRA_QUOTE = "bid for GCAP sensor work through a new joint portal"
@@ -75,16 +73,6 @@ def make_project(folder: Path) -> Path:
 def project(tmp_path: Path) -> Path:
     """This test's own copy of the project, not built."""
     return make_project(tmp_path)
-
-
-def environment(project: Path) -> dict[str, str]:
-    """Return the environment a run in the project copy gets: its templates, this checkout's code."""
-    return {**os.environ, "BRIEFGEN_TEMPLATES": str(project / "templates"), "PYTHONPATH": str(ROOT / "src")}
-
-
-def run(project: Path, *args: str, timeout: float = 300) -> subprocess.CompletedProcess[str]:
-    """Run the briefgen command line in the project copy, as cron would (in a warm fork)."""
-    return warm.run(args, cwd=project, env=environment(project), timeout=timeout)
 
 
 def outputs(project: Path) -> dict[str, bytes]:

@@ -20,8 +20,9 @@ import pytest
 import yaml
 from docx.oxml import parse_xml
 from docx.oxml.ns import qn
+from project import run
 from pypdf import PdfReader
-from test_regen import ROOT, rebuilt_papers, run
+from test_regen import ROOT, rebuilt_papers
 
 from briefgen.brief import Brief, CitationStyle
 from briefgen.changes import MAX_LISTED, QuoteChange, QuoteEvent, change_note, rebuilt_line

@@ -14,7 +14,7 @@ from pathlib import Path
 import pytest
 import warm
 import yaml
-from project import free_port
+from project import environment, free_port, run
 from pypdf import PdfReader
 from redis import Redis
 
@@ -100,11 +100,6 @@ def workers(redis_url: str, tmp_path: Path) -> Iterator[list[warm.Forked]]:
         client.close()
 
 
-def run(project: Path, *args: str) -> subprocess.CompletedProcess[str]:
-    env = {**os.environ, "BRIEFGEN_TEMPLATES": str(project / "templates")}
-    return warm.run(args, cwd=project, env=env, timeout=600)
-
-
 def papers(out: Path) -> dict[str, bytes]:
     folder = out / "uk-japan-2026"
     return {p.name: p.read_bytes() for p in sorted(folder.iterdir()) if p.suffix in (".pdf", ".docx")}
@@ -134,8 +129,9 @@ def test_a_worker_killed_mid_job_has_its_paper_redone(
 
     from briefgen.remote import ALIVE
 
-    env = {**os.environ, "BRIEFGEN_TEMPLATES": str(project / "templates")}
-    coordinator = warm.start(["regen", "--out", "out-kill", "--redis", redis_url], cwd=project, env=env)
+    coordinator = warm.start(
+        ["regen", "--out", "out-kill", "--redis", redis_url], cwd=project, env=environment(project)
+    )
     client = Redis.from_url(redis_url)
     killed = None
     deadline = time.monotonic() + 120

@@ -3,15 +3,13 @@
 from __future__ import annotations
 
 import json
-import os
 import shutil
-import subprocess
 import time
 from pathlib import Path
 
 import pytest
-import warm
 import yaml
+from project import run
 from pypdf import PdfReader
 
 from briefgen.build import verify_inputs
@@ -93,11 +91,6 @@ def project(tmp_path_factory: pytest.TempPathFactory) -> Path:
     path.write_text(yaml.safe_dump(data, sort_keys=False, allow_unicode=True), encoding="utf-8")
     (folder / "briefs" / "meridian-treaty-2025.yaml").unlink()
     return folder
-
-
-def run(project: Path, *args: str) -> subprocess.CompletedProcess[str]:
-    env = {**os.environ, "BRIEFGEN_TEMPLATES": str(project / "templates")}
-    return warm.run(args, cwd=project, env=env, timeout=600)
 
 
 def test_build_theme_names_the_file_and_titles_the_paper(project: Path) -> None:

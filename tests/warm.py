@@ -179,7 +179,7 @@ def run(
             child.kill()
             child.wait()
             raise
-        return subprocess.CompletedProcess(child.args, child.returncode or 0, out, err)
+        return subprocess.CompletedProcess(child.args, child.wait(), out, err)
 
 
 def _child(

@@ -251,7 +251,7 @@ def _first(ok: Callable[[int], bool], low: int, high: int, guess: Callable[[int]
 
 
 def _words_for(pages: float, measured: list[tuple[int, float]]) -> float | None:
-    """Estimate the body words that fill `pages`, from (words, pages filled) of layouts made so far.
+    """Estimate the words printed that fill `pages`, from (words, pages filled) of layouts made so far.
 
     From one layout, pages grow with words; from two or more, along the line through the two
     nearest the target (headings and notes take room however many words are cut).
@@ -320,10 +320,9 @@ def body_words(brief: Brief) -> int:
     return sum(words(i.text) + words(i.label or "") for i in items_of(brief))
 
 
-def _printed_words(brief: Brief) -> int:
-    """Count the words that fill a paper's pages: its body's and its notes' (a quote takes room too)."""
-    notes = sum(words(c.footnote_text) for i in items_of(brief) for c in i.citations)
-    return body_words(brief) + notes
+def _note_words(brief: Brief) -> int:
+    """Count the words of a paper's notes: its footnotes' references and quotes."""
+    return sum(words(c.footnote_text) for i in items_of(brief) for c in i.citations)
 
 
 class Builder:
@@ -411,7 +410,7 @@ class Builder:
         # first where the layouts made so far say the words printed, notes too, fill the pages.
         words = [body_words(b) for b in briefs]
         low = next((k for k in range(1, last + 1) if not one_page or words[k] <= ONE_PAGE_WORDS), last)
-        printed = [_printed_words(b) for b in briefs]
+        printed = [w + _note_words(b) for w, b in zip(words, briefs, strict=True)]  # a quote takes room too
 
         def guess_for(reserve_mm: float) -> Callable[[int], int]:
             """Guess the first cut whose words fill the pages but `reserve_mm` at the foot of the last."""
